@@ -1,0 +1,9 @@
+/// \file
+/// \brief Umbrella header: every public header of the library, by layer.
+#pragma once
+
+#include "pot/core/io.hpp"
+#include "pot/core/limits.hpp"
+#include "pot/core/pot.hpp"
+#include "pot/core/rounding.hpp"
+#include "pot/core/traits.hpp"
