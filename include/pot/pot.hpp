@@ -2,8 +2,10 @@
 /// \brief Umbrella header: every public header of the library, by layer.
 #pragma once
 
+#include "pot/core/affine.hpp"
 #include "pot/core/io.hpp"
 #include "pot/core/limits.hpp"
+#include "pot/core/packing.hpp"
 #include "pot/core/pot.hpp"
 #include "pot/core/rounding.hpp"
 #include "pot/core/traits.hpp"
