@@ -1,0 +1,15 @@
+# The gpt2 tests exercise the example's support library (examples/gpt2). When the
+# examples are not built, add that folder here so the tests still have it.
+if(NOT POT_BUILD_EXAMPLES)
+  add_subdirectory(${PROJECT_SOURCE_DIR}/examples/gpt2 ${PROJECT_BINARY_DIR}/examples/gpt2)
+endif()
+
+file(GLOB pot_gpt2_test_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.test.cpp)
+foreach(source IN LISTS pot_gpt2_test_sources)
+  get_filename_component(name "${source}" NAME)
+  string(REGEX REPLACE "\\.test\\.cpp$" "" name "${name}")
+  target_link_libraries(test.gpt2.${name} PRIVATE gpt2_support)
+  # Test data (hand-made tokenizer files, the Python cross-check) lives beside the tests.
+  target_compile_definitions(test.gpt2.${name} PRIVATE
+    POT_GPT2_TEST_DIR="${CMAKE_CURRENT_LIST_DIR}")
+endforeach()
