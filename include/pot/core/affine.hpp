@@ -36,6 +36,9 @@
 #include <utility>
 #include <vector>
 
+#include "pot/core/pot.hpp"
+#include "pot/core/traits.hpp"
+
 namespace pot {
 
 /// \brief Integer types that can hold an affine code: every value fits in `int32_t`
@@ -145,7 +148,11 @@ affine_params<Q> make_affine_params(float scale, std::int32_t zero_point, std::i
 template <affine_code Q>
 constexpr Q quantize(float x, const affine_params<Q>& params) noexcept {
   const float inv_scale = 1.0f / params.scale;
-  const float scaled = x * inv_scale;
+  // The float product, formed as an exact double product rounded once: written as a
+  // float multiply, a compiler contracting floating-point expressions (GCC's default in
+  // GNU mode with FMA) could fuse it with the subtraction inside the rounding and round
+  // the unrounded product instead.
+  const float scaled = static_cast<float>(static_cast<double>(x) * static_cast<double>(inv_scale));
   if (scaled != scaled) return static_cast<Q>(params.zero_point);
   // Added in float like PyTorch's `z_point + nearbyint(...)`; clamped in double so that
   // the comparison with an int32 bound is exact.
@@ -164,10 +171,14 @@ constexpr Q quantize_checked(float x, const affine_params<Q>& params) {
   return quantize(x, params);
 }
 
-/// \brief The real value of code `q`: `(q - zero_point) * scale`, rounded once to float.
+/// \brief The real value of code `q`: `(q - zero_point) * scale` formed in double and
+/// rounded to float, as PyTorch does (exact before the rounding for codes up to 16 bits).
 template <affine_code Q>
 constexpr float dequantize(Q q, const affine_params<Q>& params) noexcept {
-  return static_cast<float>(static_cast<std::int64_t>(q) - params.zero_point) * params.scale;
+  // PyTorch's expression: the difference times the scale in double, stored as a float.
+  return static_cast<float>(
+      static_cast<double>(static_cast<std::int64_t>(q) - params.zero_point) *
+      static_cast<double>(params.scale));
 }
 
 /// \brief Quantizes every element of `x` into `out` (same length).
@@ -336,5 +347,19 @@ class affine {
   Q code_;
   Q zero_point_;
 };
+
+/// \brief The exact integer `(q - zero_point) * p` of an activation and a PoT weight, as a
+/// shift of the offset in a type wide enough for every operand (pot * integer, which
+/// requires `P::min_exponent >= 0`).
+template <affine_code Q, pot_type P>
+constexpr integer_product_t<P, affine_offset_t<Q>> operator*(affine<Q> a, P p) noexcept {
+  return p * a.offset();
+}
+
+/// \brief The exact integer `p * (q - zero_point)`; see the affine * pot overload.
+template <pot_type P, affine_code Q>
+constexpr integer_product_t<P, affine_offset_t<Q>> operator*(P p, affine<Q> a) noexcept {
+  return p * a.offset();
+}
 
 }  // namespace pot
