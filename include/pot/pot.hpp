@@ -9,3 +9,10 @@
 #include "pot/core/pot.hpp"
 #include "pot/core/rounding.hpp"
 #include "pot/core/traits.hpp"
+
+#include "pot/linalg/execution.hpp"
+#include "pot/linalg/gemm.hpp"
+#include "pot/linalg/gemm_arguments.hpp"
+#include "pot/linalg/gemm_reference.hpp"
+#include "pot/linalg/parallel_for.hpp"
+#include "pot/simd/gemm_micro_kernel.hpp"
