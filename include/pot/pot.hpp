@@ -16,3 +16,9 @@
 #include "pot/linalg/gemm_reference.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
+
+#include "pot/autodiff/derivatives.hpp"
+#include "pot/autodiff/dual.hpp"
+#include "pot/autodiff/tape.hpp"
+#include "pot/autodiff/var.hpp"
+#include "pot/quant/observer.hpp"
