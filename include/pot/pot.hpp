@@ -10,6 +10,8 @@
 #include "pot/core/rounding.hpp"
 #include "pot/core/traits.hpp"
 
+#include "pot/quant/observer.hpp"
+
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/gemm.hpp"
 #include "pot/linalg/gemm_arguments.hpp"
@@ -21,4 +23,3 @@
 #include "pot/autodiff/dual.hpp"
 #include "pot/autodiff/tape.hpp"
 #include "pot/autodiff/var.hpp"
-#include "pot/quant/observer.hpp"

@@ -102,30 +102,16 @@ inline std::pair<float, float> batch_min_max(std::span<const float> x) {
 
 }  // namespace detail
 
-/// \brief Running min and max over every batch seen (PyTorch's MinMaxObserver).
+/// \brief What the per-tensor observers share: the code range and scheme, and the
+/// observed min and max with the parameters they imply.
 template <affine_code Q>
-class min_max_observer {
+class tensor_range_observer {
  public:
-  /// \brief An observer whose parameters use `scheme` over codes `[qmin, qmax]`.
-  explicit min_max_observer(qscheme scheme = qscheme::affine,
-                            std::int32_t qmin = std::numeric_limits<Q>::min(),
-                            std::int32_t qmax = std::numeric_limits<Q>::max())
-      : scheme_(scheme), qmin_(qmin), qmax_(qmax) {}
-
-  /// \brief Widens the range to include every value of `x`.
-  /// \throws std::invalid_argument on an empty batch, NaN or infinity (nothing is changed).
-  void observe(std::span<const float> x) {
-    const auto [low, high] = detail::batch_min_max(x);
-    min_ = observed() ? std::min(min_, low) : low;
-    max_ = observed() ? std::max(max_, high) : high;
-    observed_ = true;
-  }
-
   /// \brief Whether a batch has been observed.
   bool observed() const noexcept { return observed_; }
-  /// \brief The running minimum (meaningful once observed()).
+  /// \brief The observed minimum (meaningful once observed()).
   float min() const noexcept { return min_; }
-  /// \brief The running maximum (meaningful once observed()).
+  /// \brief The observed maximum (meaningful once observed()).
   float max() const noexcept { return max_; }
 
   /// \brief The parameters of the observed range; see pot::calculate_qparams().
@@ -135,20 +121,54 @@ class min_max_observer {
     return ::pot::calculate_qparams<Q>(min_, max_, scheme_, qmin_, qmax_);
   }
 
- private:
-  qscheme scheme_;
-  std::int32_t qmin_;
-  std::int32_t qmax_;
-  bool observed_ = false;
-  float min_ = 0.0f;
-  float max_ = 0.0f;
+ protected:
+  /// \brief A range observer whose parameters use `scheme` over codes `[qmin, qmax]`.
+  tensor_range_observer(qscheme scheme, std::int32_t qmin, std::int32_t qmax) noexcept
+      : scheme_(scheme), qmin_(qmin), qmax_(qmax) {}
+
+  qscheme scheme_;           ///< How the range becomes parameters.
+  std::int32_t qmin_;        ///< Smallest code.
+  std::int32_t qmax_;        ///< Largest code.
+  bool observed_ = false;    ///< Whether min_ and max_ hold a batch's statistics.
+  float min_ = 0.0f;         ///< The observed minimum.
+  float max_ = 0.0f;         ///< The observed maximum.
+};
+
+/// \brief Running min and max over every batch seen (PyTorch's MinMaxObserver).
+template <affine_code Q>
+class min_max_observer : public tensor_range_observer<Q> {
+  using base = tensor_range_observer<Q>;
+  using base::max_;
+  using base::min_;
+  using base::observed_;
+
+ public:
+  /// \brief An observer whose parameters use `scheme` over codes `[qmin, qmax]`.
+  explicit min_max_observer(qscheme scheme = qscheme::affine,
+                            std::int32_t qmin = std::numeric_limits<Q>::min(),
+                            std::int32_t qmax = std::numeric_limits<Q>::max())
+      : base(scheme, qmin, qmax) {}
+
+  /// \brief Widens the range to include every value of `x`.
+  /// \throws std::invalid_argument on an empty batch, NaN or infinity (nothing is changed).
+  void observe(std::span<const float> x) {
+    const auto [low, high] = detail::batch_min_max(x);
+    min_ = observed_ ? std::min(min_, low) : low;
+    max_ = observed_ ? std::max(max_, high) : high;
+    observed_ = true;
+  }
 };
 
 /// \brief Exponential moving average of each batch's min and max (PyTorch's
 /// MovingAverageMinMaxObserver): the first batch sets them, each later batch moves them
 /// by `min += c * (batch_min - min)`, `max += c * (batch_max - max)` in float.
 template <affine_code Q>
-class moving_average_min_max_observer {
+class moving_average_min_max_observer : public tensor_range_observer<Q> {
+  using base = tensor_range_observer<Q>;
+  using base::max_;
+  using base::min_;
+  using base::observed_;
+
  public:
   /// \brief An observer with averaging constant `c` (PyTorch's default 0.01) whose
   /// parameters use `scheme` over codes `[qmin, qmax]`.
@@ -157,7 +177,7 @@ class moving_average_min_max_observer {
                                            qscheme scheme = qscheme::affine,
                                            std::int32_t qmin = std::numeric_limits<Q>::min(),
                                            std::int32_t qmax = std::numeric_limits<Q>::max())
-      : averaging_constant_(averaging_constant), scheme_(scheme), qmin_(qmin), qmax_(qmax) {
+      : base(scheme, qmin, qmax), averaging_constant_(averaging_constant) {
     if (!(averaging_constant > 0.0f && averaging_constant <= 1.0f))
       throw std::invalid_argument(detail::message("averaging constant must be in (0, 1] (got ",
                                                   averaging_constant, ")"));
@@ -177,20 +197,6 @@ class moving_average_min_max_observer {
     max_ += step(high - max_);
   }
 
-  /// \brief Whether a batch has been observed.
-  bool observed() const noexcept { return observed_; }
-  /// \brief The averaged minimum (meaningful once observed()).
-  float min() const noexcept { return min_; }
-  /// \brief The averaged maximum (meaningful once observed()).
-  float max() const noexcept { return max_; }
-
-  /// \brief The parameters of the averaged range; see pot::calculate_qparams().
-  /// \throws std::logic_error before the first batch.
-  affine_params<Q> calculate_qparams() const {
-    if (!observed_) throw std::logic_error("pot: calculate_qparams before any batch was observed");
-    return ::pot::calculate_qparams<Q>(min_, max_, scheme_, qmin_, qmax_);
-  }
-
  private:
   // c * difference rounded once to float, as PyTorch's separate float multiply: formed
   // as an exact double product so that no compiler fuses it with the following add.
@@ -200,12 +206,6 @@ class moving_average_min_max_observer {
   }
 
   float averaging_constant_;
-  qscheme scheme_;
-  std::int32_t qmin_;
-  std::int32_t qmax_;
-  bool observed_ = false;
-  float min_ = 0.0f;
-  float max_ = 0.0f;
 };
 
 /// \brief Running min and max per channel along one axis of a row-major tensor (PyTorch's
