@@ -15,6 +15,13 @@ run() {
   "$@"
 }
 
+# Builds with ninja -k 0: a target that fails to compile is reported, and ctest still
+# runs (and counts as failed) the tests that lost their program, so one broken file
+# does not hide every other result.
+build() {
+  run cmake --build "$1" -j "$jobs" -- -k 0
+}
+
 # ctest's summary line, "N% tests passed, F tests failed out of T".
 summary_of() {
   grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n 1
@@ -22,7 +29,8 @@ summary_of() {
 
 echo "== main build (build/): warnings are errors =="
 run cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOT_WARNINGS_AS_ERRORS=ON
-run cmake --build build -j "$jobs"
+main_build_status=0
+build build || main_build_status=$?
 main_log="build/ctest-main.log"
 main_status=0
 run ctest --test-dir build -LE slow --output-on-failure -j "$jobs" 2>&1 | tee "$main_log" || main_status=$?
@@ -30,7 +38,8 @@ run ctest --test-dir build -LE slow --output-on-failure -j "$jobs" 2>&1 | tee "$
 echo "== sanitizer build (build-asan/): ASan + UBSan =="
 run cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPOT_WARNINGS_AS_ERRORS=ON -DPOT_SANITIZE=ON -DPOT_BUILD_BENCHMARKS=OFF
-run cmake --build build-asan -j "$jobs"
+asan_build_status=0
+build build-asan || asan_build_status=$?
 asan_log="build-asan/ctest-asan.log"
 asan_status=0
 run ctest --test-dir build-asan -LE 'slow|package|docs' --output-on-failure -j "$jobs" 2>&1 \
@@ -41,13 +50,16 @@ asan_summary="$(summary_of "$asan_log" || true)"
 echo "== summary =="
 echo "main build:      ${main_summary:-no ctest summary (status $main_status)}"
 echo "sanitizer build: ${asan_summary:-no ctest summary (status $asan_status)}"
+[ "$main_build_status" -eq 0 ] || echo "main build: compilation failed (status $main_build_status)"
+[ "$asan_build_status" -eq 0 ] || echo "sanitizer build: compilation failed (status $asan_build_status)"
 
 # One closing line in ctest's own format, over both runs.
 read -r main_failed main_total < <(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+)/\1 \2/' <<<"${main_summary:-0 tests failed out of 0}")
 read -r asan_failed asan_total < <(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+)/\1 \2/' <<<"${asan_summary:-0 tests failed out of 0}")
 failed=$((main_failed + asan_failed))
 total=$((main_total + asan_total))
-if [ "$main_status" -ne 0 ] || [ "$asan_status" -ne 0 ] || [ -z "$main_summary" ] || [ -z "$asan_summary" ]; then
+if [ "$main_status" -ne 0 ] || [ "$asan_status" -ne 0 ] || [ -z "$main_summary" ] \
+  || [ -z "$asan_summary" ] || [ "$main_build_status" -ne 0 ] || [ "$asan_build_status" -ne 0 ]; then
   [ "$failed" -gt 0 ] || failed=1
 fi
 passed_percent=0
