@@ -10,7 +10,10 @@
 #include "pot/core/rounding.hpp"
 #include "pot/core/traits.hpp"
 
+#include "pot/quant/aligned_bytes.hpp"
 #include "pot/quant/observer.hpp"
+#include "pot/quant/packed_matrix.hpp"
+#include "pot/quant/pot_quantizer.hpp"
 
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/gemm.hpp"
@@ -23,3 +26,15 @@
 #include "pot/autodiff/dual.hpp"
 #include "pot/autodiff/tape.hpp"
 #include "pot/autodiff/var.hpp"
+
+#include "pot/nn/accumulator.hpp"
+#include "pot/nn/adamw.hpp"
+#include "pot/nn/attention.hpp"
+#include "pot/nn/cross_entropy.hpp"
+#include "pot/nn/embedding.hpp"
+#include "pot/nn/gelu.hpp"
+#include "pot/nn/ids.hpp"
+#include "pot/nn/layernorm.hpp"
+#include "pot/nn/matmul.hpp"
+#include "pot/nn/residual.hpp"
+#include "pot/nn/softmax.hpp"
