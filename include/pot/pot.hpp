@@ -22,8 +22,11 @@
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
 
+#include "pot/quant/fake_quant.hpp"
+
 #include "pot/autodiff/derivatives.hpp"
 #include "pot/autodiff/dual.hpp"
+#include "pot/autodiff/ste.hpp"
 #include "pot/autodiff/tape.hpp"
 #include "pot/autodiff/var.hpp"
 
