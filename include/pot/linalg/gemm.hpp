@@ -21,15 +21,19 @@ namespace pot::linalg {
 
 /// \brief Cache-blocking sizes of the fast gemm, in elements.
 ///
-/// Chosen for 32 KiB L1d and 512 KiB L2 per core (AMD Zen 3/4): a packed B micro-panel
-/// (kc x cols of the micro-kernel, 16 KiB for float) stays in L1 while the tile rows
-/// stream past it, the packed A block (mc x kc, 144 KiB for float) stays in L2, and the
-/// packed B panel (kc x nc) lives in L3.
+/// Chosen for 32 KiB L1d and 512 KiB L2 per core (AMD Zen 3/4), then tuned by
+/// measurement (bench_gemm_float, docs/benchmarks.md): a packed B micro-panel (kc x cols
+/// of the micro-kernel, 24 KiB for float) stays in L1 while the A panels stream past it,
+/// the packed A block (mc x kc, 288 KiB for float) stays in L2, and the packed B panel
+/// (kc x nc) lives in L3.
+///
+/// Sizes in bytes are the same for double: half as many rows of A per block.
+template <class T>
 struct gemm_blocking {
   /// \brief Rows of op(A) packed at once (a multiple of the micro-kernel's rows).
-  static constexpr std::size_t mc = 144;
+  static constexpr std::size_t mc = 768 / sizeof(T);
   /// \brief Depth of one packed K block.
-  static constexpr std::size_t kc = 256;
+  static constexpr std::size_t kc = 384;
   /// \brief Columns of op(B) packed at once (a multiple of the micro-kernel's cols).
   static constexpr std::size_t nc = 4080;
 };
@@ -114,7 +118,7 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
                   T alpha, const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta,
                   T* C, std::size_t ldc) {
   using kernel = simd::gemm_micro_kernel<T>;
-  using blocking = gemm_blocking;
+  using blocking = gemm_blocking<T>;
   static_assert(blocking::mc % kernel::rows == 0 && blocking::nc % kernel::cols == 0);
   auto round_up = [](std::size_t value, std::size_t step) { return (value + step - 1) / step * step; };
 
@@ -148,9 +152,12 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
   }
 }
 
-/// \brief Below this many multiply-adds per thread, another thread costs more to start
-/// than it saves.
-inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 18;
+/// \brief Multiply-adds each thread must get before gemm starts another one.
+///
+/// Starting and joining a worker costs tens of microseconds (bench_gemm_float's
+/// parallel_for_overhead); 2^22 multiply-adds take over 50 us on one Zen 3 core, so a
+/// thread is only started when it has more work than it costs.
+inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 22;
 
 }  // namespace detail
 

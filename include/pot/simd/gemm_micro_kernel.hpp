@@ -50,10 +50,16 @@ struct gemm_micro_kernel {
   static void run(std::size_t depth, const T* packed_a, const T* packed_b, T alpha, T beta,
                   tile_update update, T* c, std::size_t ldc, std::size_t valid_rows,
                   std::size_t valid_cols) noexcept {
+    // C is read or written only after the k loop; start fetching its lines now.
+    for (std::size_t r = 0; r < valid_rows; ++r) {
+      __builtin_prefetch(c + r * ldc, 1);
+      __builtin_prefetch(c + r * ldc + valid_cols - 1, 1);
+    }
     batch acc[rows][column_batches];
     for (auto& row : acc)
       for (auto& register_ : row) register_ = batch(T(0));
 
+#pragma GCC unroll 4
     for (std::size_t k = 0; k < depth; ++k) {
       batch b[column_batches];
 #pragma GCC unroll 4
