@@ -13,3 +13,6 @@ foreach(source IN LISTS pot_gpt2_test_sources)
   target_compile_definitions(test.gpt2.${name} PRIVATE
     POT_GPT2_TEST_DIR="${CMAKE_CURRENT_LIST_DIR}")
 endforeach()
+
+# Runs /usr/bin/python3 with numpy when it is there (and says it skipped otherwise).
+set_tests_properties(gpt2.python_crosscheck PROPERTIES LABELS python)
