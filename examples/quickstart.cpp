@@ -5,7 +5,8 @@
 // ±1, ±2, ..., ±128, scaled per tensor by scale = max|w| / 2^7 so that the largest
 // weight maps onto ±128. Then w ≈ scale * p and  w * x ≈ scale * (p * x), where
 // p * x is an integer shift.
-#include <pot/pot.hpp>
+#include <pot/core/packing.hpp>
+#include <pot/core/pot.hpp>
 
 #include <algorithm>
 #include <array>
