@@ -1,9 +1,15 @@
 # Checks that the package descriptions agree with the installed tree:
 # - the vcpkg manifests and the installed pot.pc carry CMake's project version;
 # - the vcpkg portfile fixes up the config directory our install really uses;
+# - the version file accepts the same major version on any architecture (the package is
+#   header-only) and refuses another major version;
 # - the exported targets carry none of the project's own build flags.
 #   cmake -DSOURCE_DIR=<repo> -DPREFIX=<installed prefix> -DVERSION=<project version>
 #         -DCMAKE_DIR=<config dir> -DPKGCONFIG_DIR=<pot.pc dir, both relative to PREFIX> -P check_package_metadata.cmake
+# Current policies: under the old ones, return() in the version file included from a
+# function below would not end that file.
+cmake_minimum_required(VERSION 3.21)
+
 set(problems "")
 
 foreach(manifest IN ITEMS vcpkg.json ports/pot/vcpkg.json)
@@ -36,6 +42,33 @@ endif()
 foreach(file IN ITEMS potConfig.cmake potConfigVersion.cmake potTargets.cmake)
   if(NOT EXISTS ${PREFIX}/${CMAKE_DIR}/${file})
     string(APPEND problems "${file} is not installed in ${PREFIX}/${CMAKE_DIR}\n")
+  endif()
+endforeach()
+
+# Asks the installed version file what find_package(pot <requested>) would, from a
+# project whose pointers have `pointer_size` bytes.
+function(pot_version_answer requested pointer_size out_variable)
+  set(PACKAGE_FIND_VERSION ${requested})
+  string(REPLACE "." ";" parts ${requested})
+  list(GET parts 0 PACKAGE_FIND_VERSION_MAJOR)
+  set(CMAKE_SIZEOF_VOID_P ${pointer_size})
+  include(${PREFIX}/${CMAKE_DIR}/potConfigVersion.cmake)
+  if(PACKAGE_VERSION_COMPATIBLE AND NOT PACKAGE_VERSION_UNSUITABLE)
+    set(${out_variable} accepted PARENT_SCOPE)
+  else()
+    set(${out_variable} refused PARENT_SCOPE)
+  endif()
+endfunction()
+string(REGEX MATCH "^[0-9]+" major ${VERSION})
+math(EXPR next_major "${major} + 1")
+foreach(request IN ITEMS "${major}.0;4;accepted" "${major}.0;8;accepted" "${next_major}.0;8;refused")
+  list(GET request 0 requested)
+  list(GET request 1 pointer_size)
+  list(GET request 2 expected)
+  pot_version_answer(${requested} ${pointer_size} answer)
+  if(NOT answer STREQUAL expected)
+    string(APPEND problems "potConfigVersion.cmake: find_package(pot ${requested}) with "
+      "${pointer_size}-byte pointers is ${answer}, expected ${expected}\n")
   endif()
 endforeach()
 
