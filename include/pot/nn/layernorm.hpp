@@ -1,0 +1,99 @@
+/// \file
+/// \brief Layer normalisation over the channel axis: forward and backward.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <stdexcept>
+
+#include "pot/nn/accumulator.hpp"
+
+namespace pot::nn {
+
+/// \brief The epsilon added to the variance, as GPT-2 and PyTorch's default.
+inline constexpr double layernorm_epsilon = 1e-5;
+
+/// \brief `out = (inp - mean) * rstd * weight + bias` per position, with the biased variance.
+///
+/// The variance is computed in two passes (sum of squared deviations from the mean), which
+/// avoids the cancellation of `E[x^2] - E[x]^2` when the mean is large against the spread.
+/// \tparam Accumulator type of the row sums; accumulator_t<Scalar> unless measuring.
+/// \param out    (B, T, C)
+/// \param mean   (B, T) cached for layernorm_backward
+/// \param rstd   (B, T) cached: 1 / sqrt(variance + 1e-5)
+/// \param inp    (B, T, C)
+/// \param weight (C)
+/// \param bias   (C)
+/// \throws std::invalid_argument if C == 0.
+template <class Scalar, class Accumulator = accumulator_t<Scalar>>
+void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* inp,
+                       const Scalar* weight, const Scalar* bias, std::size_t B, std::size_t T,
+                       std::size_t C) {
+  using std::sqrt;
+  if (C == 0) throw std::invalid_argument("pot: layernorm_forward needs C > 0 channels");
+  const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
+  for (std::size_t row = 0; row < B * T; ++row) {
+    const Scalar* x = inp + row * C;
+    Accumulator sum = Accumulator(0);
+    for (std::size_t i = 0; i < C; ++i) sum += Accumulator(x[i]);
+    const Accumulator row_mean = sum * inverse_C;
+    Accumulator squares = Accumulator(0);
+    for (std::size_t i = 0; i < C; ++i) {
+      const Accumulator deviation = Accumulator(x[i]) - row_mean;
+      squares += deviation * deviation;
+    }
+    const Accumulator variance = squares * inverse_C;
+    const Scalar row_rstd =
+        static_cast<Scalar>(Accumulator(1) / sqrt(variance + Accumulator(layernorm_epsilon)));
+    const Scalar row_mean_scalar = static_cast<Scalar>(row_mean);
+    Scalar* y = out + row * C;
+    for (std::size_t i = 0; i < C; ++i) y[i] = (x[i] - row_mean_scalar) * row_rstd * weight[i] + bias[i];
+    mean[row] = row_mean_scalar;
+    rstd[row] = row_rstd;
+  }
+}
+
+/// \brief Backward of layernorm_forward; accumulates into dinp, dweight and dbias.
+/// \param dinp    (B, T, C) accumulated with +=
+/// \param dweight (C) accumulated with +=
+/// \param dbias   (C) accumulated with +=
+/// \param dout    (B, T, C)
+/// \param inp     (B, T, C) the forward input
+/// \param weight  (C)
+/// \param mean    (B, T) as cached by layernorm_forward
+/// \param rstd    (B, T) as cached by layernorm_forward
+/// \throws std::invalid_argument if C == 0.
+template <class Scalar, class Accumulator = accumulator_t<Scalar>>
+void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar* dout,
+                        const Scalar* inp, const Scalar* weight, const Scalar* mean,
+                        const Scalar* rstd, std::size_t B, std::size_t T, std::size_t C) {
+  if (C == 0) throw std::invalid_argument("pot: layernorm_backward needs C > 0 channels");
+  const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
+  for (std::size_t row = 0; row < B * T; ++row) {
+    const Scalar* x = inp + row * C;
+    const Scalar* dy = dout + row * C;
+    const Scalar row_mean = mean[row];
+    const Scalar row_rstd = rstd[row];
+    // dinp needs the row means of dnorm and of dnorm * norm before any element is written.
+    Accumulator dnorm_sum = Accumulator(0);
+    Accumulator dnorm_norm_sum = Accumulator(0);
+    for (std::size_t i = 0; i < C; ++i) {
+      const Scalar norm = (x[i] - row_mean) * row_rstd;
+      const Scalar dnorm = weight[i] * dy[i];
+      dnorm_sum += Accumulator(dnorm);
+      dnorm_norm_sum += Accumulator(dnorm * norm);
+    }
+    const Scalar dnorm_mean = static_cast<Scalar>(dnorm_sum * inverse_C);
+    const Scalar dnorm_norm_mean = static_cast<Scalar>(dnorm_norm_sum * inverse_C);
+    Scalar* dx = dinp + row * C;
+    for (std::size_t i = 0; i < C; ++i) {
+      const Scalar norm = (x[i] - row_mean) * row_rstd;
+      const Scalar dnorm = weight[i] * dy[i];
+      dbias[i] += dy[i];
+      dweight[i] += norm * dy[i];
+      dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd;
+    }
+  }
+}
+
+}  // namespace pot::nn

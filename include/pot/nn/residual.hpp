@@ -1,0 +1,30 @@
+/// \file
+/// \brief Residual connection (elementwise sum): forward and backward.
+#pragma once
+
+#include <cstddef>
+
+namespace pot::nn {
+
+/// \brief `out[i] = a[i] + b[i]`.
+/// \param out (N)
+/// \param a   (N)
+/// \param b   (N)
+template <class Scalar>
+void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N) {
+  for (std::size_t i = 0; i < N; ++i) out[i] = a[i] + b[i];
+}
+
+/// \brief Backward of residual_forward: both inputs receive `dout` (accumulated with +=).
+/// \param da   (N) accumulated with +=
+/// \param db   (N) accumulated with +=
+/// \param dout (N)
+template <class Scalar>
+void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N) {
+  for (std::size_t i = 0; i < N; ++i) {
+    da[i] += dout[i];
+    db[i] += dout[i];
+  }
+}
+
+}  // namespace pot::nn

@@ -1,0 +1,70 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "pot/nn/adamw.hpp"
+
+namespace {
+
+// One AdamW step for one scalar, written out from the formula (Loshchilov & Hutter,
+// PyTorch's torch.optim.AdamW) in long double.
+struct reference_state {
+  long double p, m = 0.0L, v = 0.0L;
+};
+
+void reference_step(reference_state& s, long double g, int step, long double lr,
+                    long double beta1, long double beta2, long double eps, long double wd) {
+  s.p -= lr * wd * s.p;
+  s.m = beta1 * s.m + (1 - beta1) * g;
+  s.v = beta2 * s.v + (1 - beta2) * g * g;
+  const long double m_hat = s.m / (1 - std::pow(beta1, static_cast<long double>(step)));
+  const long double v_hat = s.v / (1 - std::pow(beta2, static_cast<long double>(step)));
+  s.p -= lr * m_hat / (std::sqrt(v_hat) + eps);
+}
+
+}  // namespace
+
+TEST_CASE("adamw: one and two steps follow the update formula, decay only when asked") {
+  const pot::nn::adamw_options options{0.01, 0.9, 0.99, 1e-8, 0.1};
+  const std::vector<double> start = {0.5, -1.5, 2.0, 0.0};
+  const std::vector<double> grads1 = {0.1, -0.2, 0.0, 3.0};
+  const std::vector<double> grads2 = {-0.3, 0.4, 1e-3, 3.0};
+  for (bool decay : {true, false}) {
+    INFO("decay " << decay);
+    std::vector<double> params = start, m(4, 0.0), v(4, 0.0);
+    std::vector<reference_state> expected;
+    for (double p : start) expected.push_back({p});
+    const long double wd = decay ? 0.1L : 0.0L;
+
+    pot::nn::adamw_update(params.data(), grads1.data(), m.data(), v.data(), 4, 1, options, decay);
+    for (std::size_t i = 0; i < 4; ++i) {
+      reference_step(expected[i], grads1[i], 1, 0.01L, 0.9L, 0.99L, 1e-8L, wd);
+      CHECK(params[i] == doctest::Approx(static_cast<double>(expected[i].p)).epsilon(1e-14));
+    }
+    pot::nn::adamw_update(params.data(), grads2.data(), m.data(), v.data(), 4, 2, options, decay);
+    for (std::size_t i = 0; i < 4; ++i) {
+      reference_step(expected[i], grads2[i], 2, 0.01L, 0.9L, 0.99L, 1e-8L, wd);
+      CHECK(params[i] == doctest::Approx(static_cast<double>(expected[i].p)).epsilon(1e-14));
+      CHECK(m[i] == doctest::Approx(static_cast<double>(expected[i].m)).epsilon(1e-14));
+      CHECK(v[i] == doctest::Approx(static_cast<double>(expected[i].v)).epsilon(1e-14));
+    }
+  }
+}
+
+TEST_CASE("adamw: the first step moves every parameter with a nonzero gradient by lr") {
+  // At step 1, m_hat = g and v_hat = g^2, so the step is lr * g / (|g| + eps) ~ lr sign(g).
+  const pot::nn::adamw_options options{0.001, 0.9, 0.999, 1e-8, 0.0};
+  std::vector<float> params = {1.0f, 1.0f}, m(2, 0.0f), v(2, 0.0f);
+  const std::vector<float> grads = {5.0f, -0.01f};
+  pot::nn::adamw_update(params.data(), grads.data(), m.data(), v.data(), 2, 1, options, true);
+  CHECK(params[0] == doctest::Approx(0.999).epsilon(1e-6));
+  CHECK(params[1] == doctest::Approx(1.001).epsilon(1e-6));
+}
+
+TEST_CASE("adamw rejects step 0") {
+  double p = 0, g = 0, m = 0, v = 0;
+  CHECK_THROWS_AS(pot::nn::adamw_update(&p, &g, &m, &v, 1, 0, pot::nn::adamw_options{}, true),
+                  std::invalid_argument);
+}
