@@ -20,7 +20,13 @@
 #include "pot/linalg/gemm_arguments.hpp"
 #include "pot/linalg/gemm_reference.hpp"
 #include "pot/linalg/parallel_for.hpp"
+#include "pot/linalg/pot_gemv.hpp"
+#include "pot/linalg/pot_weights.hpp"
+#include "pot/simd/code_decoding.hpp"
+#include "pot/simd/dequantize.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
+#include "pot/simd/integer_dot.hpp"
+#include "pot/simd/shift_accumulate.hpp"
 
 #include "pot/quant/fake_quant.hpp"
 

@@ -1,0 +1,97 @@
+#pragma once
+/// \file
+/// \brief What the PoT-weight kernels read: a view of packed rows of codes with their
+/// scales, the int32 overflow bound of an exact integer dot product, and centered affine
+/// activations.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "pot/core/traits.hpp"
+
+namespace pot::linalg {
+
+/// \brief A read-only view of a rows x cols matrix of packed codes of the pot type `P`
+/// (the layout of quant::packed_matrix): row r starts at `data + r * row_stride_bytes`,
+/// codes packed as in core/packing.hpp, one float scale per row or one per tensor.
+///
+/// The weight at (r, c) is `scale(r) * double(P::from_code(code(r, c)))`.
+template <pot_type P>
+struct packed_weights_view {
+  const std::byte* data = nullptr;     ///< First byte of row 0.
+  std::size_t rows = 0;                ///< Output channels (N).
+  std::size_t cols = 0;                ///< Codes per row (K).
+  std::size_t row_stride_bytes = 0;    ///< Bytes from one row to the next.
+  std::span<const float> scales;       ///< One scale per row, or one for the tensor.
+
+  /// \brief The packed codes of row `r`.
+  const std::byte* row(std::size_t r) const noexcept { return data + r * row_stride_bytes; }
+  /// \brief The scale of row `r` (the tensor's scale when there is only one).
+  float scale(std::size_t r) const noexcept { return scales.size() == 1 ? scales[0] : scales[r]; }
+};
+
+/// \brief The largest |q - zero_point| of 8-bit affine activations: 255 (uint8 with zero
+/// point 0 or 255, int8 with zero point -128 or 127).
+inline constexpr std::int64_t max_centered_activation = 255;
+
+/// \brief Largest K for which every exact integer dot product
+/// `sum_k (q_k - zp) * sign_k * 2^(e_k - MinExp)` of 8-bit activations with weights of `P`
+/// fits in int32: `floor((2^31 - 1) / (255 * 2^(MaxExp - MinExp)))`.
+///
+/// For pot<4, 0, 7> that is 65793. A range MaxExp - MinExp above 23 leaves no room even
+/// for K = 1; such formats are rejected at compile time by the integer kernels (use the
+/// float path).
+template <pot_type P>
+inline constexpr std::size_t max_exact_int32_depth = static_cast<std::size_t>(
+    std::numeric_limits<std::int32_t>::max() /
+    (max_centered_activation << (P::max_exponent - P::min_exponent)));
+
+/// \brief Throws std::invalid_argument naming K and the bound unless an int32 dot product
+/// of depth `depth` with weights of `P` is exact.
+template <pot_type P>
+inline void require_exact_int32_depth(std::size_t depth) {
+  if (depth > max_exact_int32_depth<P>)
+    throw std::invalid_argument(
+        "pot: K = " + std::to_string(depth) + " exceeds the int32 bound K <= " +
+        std::to_string(max_exact_int32_depth<P>) + " for exponent range " +
+        std::to_string(P::max_exponent - P::min_exponent) +
+        " (|q - zp| <= 255 times 2^(MaxExp - MinExp) times K must fit in int32)");
+}
+
+/// \brief 8-bit affine activations as the kernels use them: uint8 codes `u` and a zero
+/// point `z` in [0, 255] with `u - z == q - zero_point`.
+///
+/// int8 codes move to uint8 by adding 128 to both the codes and the zero point (which
+/// leaves their difference unchanged), so one unsigned kernel serves both.
+struct centered_activations {
+  std::span<const std::uint8_t> codes;  ///< The (shifted) codes u.
+  std::int32_t zero_point = 0;          ///< z, in [0, 255].
+};
+
+/// \brief Throws std::invalid_argument unless `zero_point` is a code of `Q` (uint8_t or int8_t).
+template <class Q>
+inline void require_activation_zero_point(std::int32_t zero_point) {
+  static_assert(std::is_same_v<Q, std::uint8_t> || std::is_same_v<Q, std::int8_t>,
+                "pot: PoT-weight integer kernels take uint8_t or int8_t activations");
+  if (zero_point < std::numeric_limits<Q>::min() || zero_point > std::numeric_limits<Q>::max())
+    throw std::invalid_argument("pot: activation zero point " + std::to_string(zero_point) +
+                                " is not a code of the activation type");
+}
+
+/// \brief Writes `q + 128` (int8) or `q` (uint8) into `out` and returns the matching zero
+/// point; `out` must hold `q.size()` elements.
+template <class Q>
+inline centered_activations center_activations(std::span<const Q> q, std::int32_t zero_point,
+                                               std::span<std::uint8_t> out) {
+  require_activation_zero_point<Q>(zero_point);
+  const std::int32_t offset = std::is_signed_v<Q> ? 128 : 0;
+  for (std::size_t k = 0; k < q.size(); ++k) out[k] = static_cast<std::uint8_t>(q[k] + offset);
+  return {out.first(q.size()), zero_point + offset};
+}
+
+}  // namespace pot::linalg

@@ -1,0 +1,48 @@
+#pragma once
+/// \file
+/// \brief The literal PoT dot product: shift each activation left by its weight's exponent
+/// index, negate where the weight is negative, drop it where the weight is zero, and sum in
+/// int32 (portable xsimd).
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <xsimd/xsimd.hpp>
+
+#include "pot/core/traits.hpp"
+
+namespace pot::simd {
+
+/// \brief `sum_k x[k] * sign_k * 2^(index_k)` over codes of `P` stored one per int32.
+///
+/// `x` holds centered activations (q - zero_point), |x| <= 255; the caller guarantees the
+/// sum fits in int32 (see linalg/pot_weights.hpp). Addition wraps modulo 2^32, like the
+/// vector instructions, so partial sums never invoke signed-overflow UB.
+template <pot_type P>
+inline std::int32_t shift_accumulate(std::span<const std::int32_t> codes,
+                                     std::span<const std::int32_t> x) noexcept {
+  using batch = xsimd::batch<std::int32_t>;
+  constexpr std::int32_t index_mask = (1 << (P::bits - 1)) - 1;
+  constexpr std::int32_t sign_bit = 1 << (P::bits - 1);
+  const std::size_t count = codes.size();
+  const std::size_t vector_end = count - count % batch::size;
+  batch sum(0);
+  for (std::size_t k = 0; k < vector_end; k += batch::size) {
+    const batch code = batch::load_unaligned(codes.data() + k);
+    const batch shifted = batch::load_unaligned(x.data() + k) << (code & batch(index_mask));
+    batch term = xsimd::select((code & batch(sign_bit)) != batch(0), -shifted, shifted);
+    if constexpr (P::has_zero) term = xsimd::select(code == batch(index_mask), batch(0), term);
+    sum += term;
+  }
+  auto total = static_cast<std::uint32_t>(xsimd::hadd(sum));
+  for (std::size_t k = vector_end; k < count; ++k) {
+    const std::int32_t code = codes[k];
+    if (P::has_zero && code == index_mask) continue;
+    const auto shifted = static_cast<std::uint32_t>(x[k]) << (code & index_mask);
+    total += (code & sign_bit) != 0 ? 0u - shifted : shifted;
+  }
+  return static_cast<std::int32_t>(total);
+}
+
+}  // namespace pot::simd

@@ -1,0 +1,162 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <vector>
+
+#include "pot/linalg/pot_gemv.hpp"
+#include "pot_test_weights.hpp"
+
+namespace {
+
+using pot::rounding;
+using pot::zero_code;
+using pot::linalg::pot_kernel;
+
+// Every width 3..8, int8-table ranges (<= 6), int16-table ranges (7..14) and shift-only
+// ranges (15..23), with and without a zero code, negative and positive MinExp. (Aliases,
+// because the doctest macros split template arguments at their commas.)
+using p3_zero = pot::pot<3, 0, 2>;
+using p3_no_zero = pot::pot<3, -1, 2, rounding::log, zero_code::none>;
+using p4_paper = pot::pot<4, 0, 7>;
+using p4_zero = pot::pot<4, -2, 3>;
+using p5_int8 = pot::pot<5, 0, 6>;
+using p5_int16 = pot::pot<5, 1, 15>;
+using p6_int16 = pot::pot<6, -4, 10>;
+using p6_shift = pot::pot<6, 3, 26>;
+using p7_int16 = pot::pot<7, 0, 14>;
+using p8_int8 = pot::pot<8, 0, 6>;
+using p8_shift = pot::pot<8, -5, 15>;
+using p8_widest = pot::pot<8, 0, 23, rounding::linear, zero_code::flush>;
+using p6_float = pot::pot<6, -20, 10>;
+using p8_float = pot::pot<8, -60, 60>;
+#define POT_GEMV_FORMATS                                                                   \
+  p3_zero, p3_no_zero, p4_paper, p4_zero, p5_int8, p5_int16, p6_int16, p6_shift, p7_int16, \
+      p8_int8, p8_shift, p8_widest
+
+constexpr std::size_t kShapes[] = {1, 3, 17, 63, 65, 1000};
+
+template <class P, class Q>
+void check_all_kernels_exact(std::size_t rows, std::size_t cols, std::int32_t zero_point,
+                             std::mt19937& rng) {
+  const auto w = pot::test::random_weights<P>(rows, cols, rng);
+  const auto x = pot::test::random_activations<Q>(cols, rng);
+  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+    std::vector<std::int32_t> out(rows);
+    pot::linalg::pot_gemv<P, Q>(w.view(), x, zero_point, out, kernel, {1});
+    for (std::size_t r = 0; r < rows; ++r) {
+      INFO("kernel ", static_cast<int>(kernel), " row ", r, " of ", rows, "x", cols);
+      REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), zero_point));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("every integer GEMV kernel equals the exact dot product", P, POT_GEMV_FORMATS) {
+  std::mt19937 rng(7);
+  for (const std::size_t rows : {std::size_t{1}, std::size_t{3}, std::size_t{17}})
+    for (const std::size_t cols : kShapes) {
+      if (cols > pot::linalg::max_exact_int32_depth<P>) continue;  // must throw: tested below
+      check_all_kernels_exact<P, std::uint8_t>(rows, cols, 131, rng);
+      check_all_kernels_exact<P, std::uint8_t>(rows, cols, 0, rng);
+      check_all_kernels_exact<P, std::int8_t>(rows, cols, -37, rng);
+      check_all_kernels_exact<P, std::int8_t>(rows, cols, 127, rng);
+    }
+  // The deepest exact K, which for the widest ranges is the only depth with a full vector.
+  constexpr std::size_t k_max = pot::linalg::max_exact_int32_depth<P>;
+  check_all_kernels_exact<P, std::uint8_t>(65, k_max < 1000 ? k_max : 1000, 255, rng);
+}
+
+TEST_CASE_TEMPLATE("the largest K allowed is exact and K + 1 throws", P, p4_paper, p8_widest,
+                   p7_int16, p8_int8) {
+  constexpr std::size_t k_max = pot::linalg::max_exact_int32_depth<P>;
+  // The bound by hand: 2^31 - 1 over 255 * 2^range.
+  CHECK(k_max == static_cast<std::size_t>(2147483647LL / (255LL << (P::max_exponent - P::min_exponent))));
+  // Worst case: every |q - zp| = 255 and every weight +2^MaxExp, so the sum is K * 255 * 2^range.
+  const std::size_t stride = (pot::packed_bytes(k_max + 1, P::bits) + 63) / 64 * 64;
+  std::vector<std::uint8_t> codes(k_max + 1, static_cast<std::uint8_t>(P::max_exponent - P::min_exponent));
+  std::vector<std::byte> bytes(stride);
+  pot::pack_codes(codes, P::bits, bytes);
+  const std::vector<float> scale{1.0f};
+  const std::vector<std::uint8_t> x(k_max + 1, 255);
+  const std::int64_t expected = static_cast<std::int64_t>(k_max) * (255LL << (P::max_exponent - P::min_exponent));
+  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+    std::int32_t out = 0;
+    const pot::linalg::packed_weights_view<P> exact{bytes.data(), 1, k_max, stride, scale};
+    pot::linalg::pot_gemv<P, std::uint8_t>(exact, std::span(x).first(k_max), 0, std::span(&out, 1), kernel);
+    CHECK(out == expected);
+    const pot::linalg::packed_weights_view<P> too_deep{bytes.data(), 1, k_max + 1, stride, scale};
+    CHECK_THROWS_AS((pot::linalg::pot_gemv<P, std::uint8_t>(too_deep, x, 0, std::span(&out, 1), kernel)),
+                    std::invalid_argument);
+  }
+}
+
+TEST_CASE("thread counts 1, 2 and 3 give identical GEMV results") {
+  using P = pot::pot<4, 0, 7>;
+  std::mt19937 rng(11);
+  const auto w = pot::test::random_weights<P>(1000, 65, rng);
+  const auto x = pot::test::random_activations<std::int8_t>(65, rng);
+  const auto xf = std::vector<float>(x.begin(), x.end());
+  for (const auto kernel : {pot_kernel::shift, pot_kernel::table}) {
+    std::vector<std::int32_t> one(1000), two(1000), three(1000);
+    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, one, kernel, {1});
+    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, two, kernel, {2});
+    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, three, kernel, {3});
+    CHECK(one == two);
+    CHECK(one == three);
+  }
+  std::vector<float> one(1000), three(1000);
+  pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), one, pot_kernel::table, {1});
+  pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), three, pot_kernel::table, {3});
+  CHECK(one == three);
+}
+
+TEST_CASE_TEMPLATE("float GEMV is within the summation error bound of a double reference", P,
+                   p4_paper, p3_no_zero, p6_float, p8_float) {
+  // Products x_k * 2^e are exact in float here (no overflow or underflow), so only the K - 1
+  // additions round: |computed - exact| <= (K - 1) u sum |x_k w_k| with u = 2^-24, plus one
+  // rounding for the scale multiply. We allow K u (sum |x w|) * scale + u |exact|.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> value(-4.0f, 4.0f);
+  for (const std::size_t cols : kShapes) {
+    const auto w = pot::test::random_weights<P>(17, cols, rng);
+    std::vector<float> x(cols);
+    for (auto& v : x) v = value(rng);
+    for (const auto kernel : {pot_kernel::reference, pot_kernel::table}) {
+      std::vector<float> out(17);
+      pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(x), out, kernel, {2});
+      for (std::size_t r = 0; r < 17; ++r) {
+        double exact = 0, magnitude = 0;
+        for (std::size_t k = 0; k < cols; ++k) {
+          exact += double{x[k]} * w.value(r, k);
+          magnitude += std::abs(double{x[k]} * w.value(r, k));
+        }
+        const double scale = w.scales[r];
+        const double bound = static_cast<double>(cols) * 0x1p-24 * magnitude * scale +
+                             0x1p-24 * std::abs(exact * scale);
+        INFO("kernel ", static_cast<int>(kernel), " row ", r, " K ", cols);
+        CHECK(std::abs(double{out[r]} - exact * scale) <= bound);
+      }
+    }
+  }
+}
+
+TEST_CASE("bad GEMV arguments throw with a message") {
+  using P = pot::pot<4, 0, 7>;
+  std::mt19937 rng(5);
+  const auto w = pot::test::random_weights<P>(3, 17, rng);
+  const auto x = pot::test::random_activations<std::uint8_t>(16, rng);
+  std::vector<std::int32_t> out(3);
+  const auto wrong_depth = [&] { pot::linalg::pot_gemv<P, std::uint8_t>(w.view(), x, 0, out); };
+  CHECK_THROWS_WITH_AS(wrong_depth(), doctest::Contains("K = 16"), std::invalid_argument);
+  const auto x17 = pot::test::random_activations<std::uint8_t>(17, rng);
+  CHECK_THROWS_AS((pot::linalg::pot_gemv<P, std::uint8_t>(w.view(), x17, 256, out)), std::invalid_argument);
+  std::vector<std::int32_t> short_out(2);
+  CHECK_THROWS_AS((pot::linalg::pot_gemv<P, std::uint8_t>(w.view(), x17, 0, short_out)), std::invalid_argument);
+  std::vector<float> xf(17), outf(3);
+  CHECK_THROWS_AS(pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), outf, pot_kernel::shift),
+                  std::invalid_argument);
+}
