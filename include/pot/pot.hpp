@@ -47,3 +47,4 @@
 #include "pot/nn/matmul.hpp"
 #include "pot/nn/residual.hpp"
 #include "pot/nn/softmax.hpp"
+#include "pot/nn/transformer_block.hpp"
