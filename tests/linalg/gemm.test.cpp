@@ -183,7 +183,7 @@ TEST_CASE("float gemm with a 1000 dimension crosses every cache block boundary")
 TEST_CASE("float gemm applies alpha and beta") {
   for (transpose ta : both) {
     for (transpose tb : both) {
-      check_against_reference<float>(ta, tb, 17, 65, 300, 1.0F, 1.0F, 0, execution{2});
+      check_against_reference<float>(ta, tb, 17, 65, 500, 1.0F, 1.0F, 0, execution{2});
       check_against_reference<float>(ta, tb, 65, 17, 300, -0.5F, 1.0F, 0, execution{2});
       check_against_reference<float>(ta, tb, 63, 3, 17, 2.0F, -2.5F, 0, execution{2});
       check_against_reference<float>(ta, tb, 3, 63, 1, 0.25F, 3.0F, 0, execution{1});
@@ -194,7 +194,7 @@ TEST_CASE("float gemm applies alpha and beta") {
 TEST_CASE("float gemm with beta 0 overwrites a NaN-filled C") {
   for (transpose ta : both)
     for (transpose tb : both)
-      for (std::size_t K : {1, 17, 300})
+      for (std::size_t K : {1, 17, 500})
         check_against_reference<float>(ta, tb, 65, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
 }
 
@@ -237,7 +237,7 @@ TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads") {
   struct shape { std::size_t M, N, K; };
   // Split over rows (M >= N) and over columns (N > M); K spans several K blocks and M
   // several row blocks, so thread chunks start inside blocks.
-  const shape shapes[] = {{301, 97, 517}, {61, 1100, 300}, {1000, 40, 330}};
+  const shape shapes[] = {{301, 97, 517}, {61, 1100, 400}, {1000, 40, 330}};
   for (const shape& s : shapes) {
     for (transpose ta : both) {
       for (transpose tb : both) {
