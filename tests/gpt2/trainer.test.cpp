@@ -1,0 +1,166 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gpt2_checkpoint.hpp"
+#include "model_io.hpp"
+#include "temporary_directory.hpp"
+#include "trainer.hpp"
+
+namespace {
+
+const gpt2::gpt2_config tiny{.n_layer = 2, .n_head = 2, .n_embd = 8, .block_size = 5, .vocab_size = 11};
+
+gpt2::training_options tiny_options() {
+  gpt2::training_options options;
+  options.steps = 9;
+  options.batch_size = 2;
+  options.sequence_length = 5;
+  options.warmup_steps = 2;
+  options.learning_rate = 1e-2;
+  options.min_learning_rate = 1e-3;
+  options.eval_every = 3;
+  options.eval_batches = 2;
+  options.checkpoint_every = 4;
+  options.seed = 5;
+  return options;
+}
+
+// A token stream with structure to learn: a repeating pattern with a few variations.
+std::vector<std::int32_t> tokens(std::size_t first, std::size_t count) {
+  std::vector<std::int32_t> stream(count);
+  for (std::size_t i = first; i < first + count; ++i)
+    stream[i - first] = static_cast<std::int32_t>((i * 3 + i / 7) % 11);
+  return stream;
+}
+
+const std::vector<std::int32_t> train_tokens = tokens(0, 400);
+const std::vector<std::int32_t> val_tokens = tokens(400, 100);
+
+// Bitwise equality of float sequences, NaN matching NaN (the curve's "not measured").
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void check_same_curve(const std::vector<gpt2::loss_point>& a, const std::vector<gpt2::loss_point>& b) {
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].step == b[i].step);
+    CHECK(same_bits(a[i].train_loss, b[i].train_loss));
+    CHECK(same_bits(a[i].val_loss, b[i].val_loss));
+    CHECK(same_bits(a[i].learning_rate, b[i].learning_rate));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cosine_learning_rate follows common.py's cosine_lr (hand-computed values)") {
+  const gpt2::training_options options;  // lr 1e-3, min 1e-4, warmup 100, 2000 steps
+  CHECK(gpt2::cosine_learning_rate(0, options) == doctest::Approx(1e-3 / 101));
+  CHECK(gpt2::cosine_learning_rate(99, options) == doctest::Approx(1e-3 * 100 / 101));
+  CHECK(gpt2::cosine_learning_rate(100, options) == doctest::Approx(1e-3));
+  CHECK(gpt2::cosine_learning_rate(1050, options) == doctest::Approx(5.5e-4));  // cos(pi/2) = 0
+  CHECK(gpt2::cosine_learning_rate(2000, options) == doctest::Approx(1e-4));
+  CHECK(gpt2::cosine_learning_rate(2500, options) == doctest::Approx(1e-4));
+}
+
+TEST_CASE("training lowers the loss, and the curve holds every step and each evaluation") {
+  gpt2::gpt2_model<float> model(tiny, 2, 5, {1});
+  model.initialize(1);
+  auto options = tiny_options();
+  options.steps = 60;
+  options.eval_every = 30;
+  gpt2::trainer run(model, options, train_tokens, val_tokens);
+  run.run(options.steps);
+  const auto& curve = run.state().curve;
+  REQUIRE(curve.size() == 61);  // steps 0..59, then the final val loss at step 60
+  CHECK(curve[30].step == 30);
+  CHECK(!std::isnan(curve[30].val_loss));
+  CHECK(std::isnan(curve[31].val_loss));
+  CHECK(std::isnan(curve.back().train_loss));
+  CHECK(curve.back().val_loss < curve.front().val_loss - 0.5f);  // starts near log(11) = 2.4
+  CHECK(run.finished());
+}
+
+TEST_CASE("a run resumed from a checkpoint reproduces the uninterrupted run bitwise") {
+  const gpt2_test::temporary_directory dir;
+  const auto options = tiny_options();
+
+  gpt2::gpt2_model<float> uninterrupted(tiny, 2, 5, {2});
+  uninterrupted.initialize(11);
+  gpt2::trainer full(uninterrupted, options, train_tokens, val_tokens);
+  full.run(options.steps);
+
+  // A run that checkpoints every 4 steps and dies at step 6: steps 4 and 5 are lost.
+  gpt2::gpt2_model<float> killed_model(tiny, 2, 5, {2});
+  killed_model.initialize(11);
+  gpt2::trainer killed(killed_model, options, train_tokens, val_tokens);
+  killed.run(6, [&](const gpt2::trainer& t) {
+    if (t.state().step % t.options().checkpoint_every == 0)
+      gpt2::save_training_checkpoint(dir / "state.safetensors", t, {{"corpus", "test"}});
+  });
+
+  auto at4 = gpt2::load_training_checkpoint(dir / "state.safetensors");
+  CHECK(at4.config == tiny);
+  REQUIRE(at4.state.step == 4);
+  CHECK(at4.metadata.at("corpus") == "test");
+  CHECK(at4.options.learning_rate == options.learning_rate);
+  gpt2::gpt2_model<float> resumed_model(at4.config, 2, 5, {1});  // thread count differs
+  resumed_model.load_parameters(at4.parameters);
+  gpt2::trainer resumed(resumed_model, at4.options, train_tokens, val_tokens, std::move(at4.state));
+  resumed.run(at4.options.steps);
+
+  check_same_curve(full.state().curve, resumed.state().curve);
+  CHECK(std::memcmp(uninterrupted.parameters().data(), resumed_model.parameters().data(),
+                    uninterrupted.parameters().size_bytes()) == 0);
+}
+
+TEST_CASE("a model checkpoint round-trips exactly through save and load_model") {
+  const gpt2_test::temporary_directory dir;
+  gpt2::gpt2_model<float> model(tiny, 1, 5, {1});
+  model.initialize(3);
+  const auto tokenizer = gpt2::char_tokenizer::from_text(U"abcdefghijk");
+  gpt2::save_gpt2_checkpoint(dir / "model.safetensors", tiny, model.parameters(),
+                             {{gpt2::tokenizer_metadata_key, tokenizer.serialize()}});
+  const auto loaded = gpt2::load_model(dir / "model.safetensors", 1, 0);
+  CHECK(loaded.model->config() == tiny);
+  CHECK(std::memcmp(loaded.model->parameters().data(), model.parameters().data(),
+                    model.parameters().size_bytes()) == 0);
+  CHECK(loaded.tokenizer.serialize() == tokenizer.serialize());
+}
+
+TEST_CASE("truncated checkpoints give an error naming the file") {
+  const gpt2_test::temporary_directory dir;
+  gpt2::gpt2_model<float> model(tiny, 2, 5, {1});
+  model.initialize(3);
+  const auto tokenizer = gpt2::char_tokenizer::from_text(U"abcdefghijk");
+  const auto model_path = dir / "model.safetensors";
+  gpt2::save_gpt2_checkpoint(model_path, tiny, model.parameters(),
+                             {{gpt2::tokenizer_metadata_key, tokenizer.serialize()}});
+  std::filesystem::resize_file(model_path, std::filesystem::file_size(model_path) - 10);
+  CHECK_THROWS_WITH_AS(gpt2::load_model(model_path, 1, 0), doctest::Contains(model_path.string().c_str()),
+                       std::runtime_error);
+
+  gpt2::trainer run(model, tiny_options(), train_tokens, val_tokens);
+  run.run(1);
+  const auto state_path = dir / "state.safetensors";
+  gpt2::save_training_checkpoint(state_path, run, {});
+  std::filesystem::resize_file(state_path, std::filesystem::file_size(state_path) / 2);
+  CHECK_THROWS_WITH_AS(gpt2::load_training_checkpoint(state_path),
+                       doctest::Contains(state_path.string().c_str()), std::runtime_error);
+}
+
+TEST_CASE("a checkpoint without the tokenizer, or with bad options, is refused clearly") {
+  const gpt2_test::temporary_directory dir;
+  gpt2::gpt2_model<float> model(tiny, 1, 5, {1});
+  gpt2::save_gpt2_checkpoint(dir / "bare.safetensors", tiny, model.parameters());
+  CHECK_THROWS_WITH_AS(gpt2::load_model(dir / "bare.safetensors", 1, 0),
+                       doctest::Contains("has no char tokenizer"), std::runtime_error);
+  auto options = tiny_options();
+  options.warmup_steps = options.steps;
+  CHECK_THROWS_WITH_AS(gpt2::trainer(model, options, train_tokens, val_tokens),
+                       doctest::Contains("warmup_steps"), std::invalid_argument);
+}
