@@ -29,6 +29,9 @@ struct adamw_options {
 /// \param m      (n) first moments, zero before step 1
 /// \param v      (n) second moments, zero before step 1
 /// \param step   the step number, counting from 1
+/// \param n number of values
+/// \param options learning rate, betas, epsilon and weight decay
+/// \param apply_weight_decay false for biases and layernorm parameters
 /// \throws std::invalid_argument if step == 0.
 template <class Scalar>
 void adamw_update(Scalar* params, const Scalar* grads, Scalar* m, Scalar* v, std::size_t n,

@@ -31,6 +31,10 @@ inline void check_attention_heads(std::size_t C, std::size_t NH) {
 /// \param out  (B, T, C) heads side by side: head h in channels [h*hs, (h+1)*hs)
 /// \param att  (B, NH, T, T) cached attention probabilities; zero above the diagonal
 /// \param qkv  (B, T, 3C) per position: q (C), then k (C), then v (C)
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param NH attention heads
 /// \param exec threads for the GEMMs
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>
@@ -71,6 +75,10 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
 /// \param dout (B, T, C)
 /// \param qkv  (B, T, 3C) the forward input
 /// \param att  (B, NH, T, T) as cached by attention_forward
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param NH attention heads
 /// \param exec threads for the GEMMs
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>

@@ -20,6 +20,9 @@ namespace pot::nn {
 /// \param probs   (B, T, V) softmax of the logits, cached for cross_entropy_backward
 /// \param logits  (B, T, V)
 /// \param targets (B, T) class ids in [0, V)
+/// \param B batch size
+/// \param T sequence length
+/// \param V vocabulary size (number of classes)
 /// \returns the mean of `losses` over the B*T positions.
 /// \throws std::out_of_range if a target is outside [0, V).
 /// \throws std::invalid_argument if B*T == 0 (the mean of nothing).
@@ -49,6 +52,9 @@ Scalar cross_entropy_forward(Scalar* losses, Scalar* probs, const Scalar* logits
 /// \param dlosses (B, T)
 /// \param probs   (B, T, V) as cached by cross_entropy_forward
 /// \param targets (B, T)
+/// \param B batch size
+/// \param T sequence length
+/// \param V vocabulary size (number of classes)
 /// \throws std::out_of_range if a target is outside [0, V).
 template <class Scalar>
 void cross_entropy_backward(Scalar* dlogits, const Scalar* dlosses, const Scalar* probs,

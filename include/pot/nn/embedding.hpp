@@ -16,6 +16,11 @@ namespace pot::nn {
 /// \param tokens (B, T) token ids in [0, V)
 /// \param wte    (V, C) token embedding table
 /// \param wpe    (maxT, C) position embedding table
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param V vocabulary size (number of classes)
+/// \param maxT rows of the position table
 /// \throws std::out_of_range if a token id is outside [0, V).
 /// \throws std::invalid_argument if T > maxT.
 template <class Scalar>
@@ -42,6 +47,10 @@ void embedding_forward(Scalar* out, const std::int32_t* tokens, const Scalar* wt
 /// \param dwpe   (maxT, C) accumulated with += (rows T..maxT untouched)
 /// \param dout   (B, T, C)
 /// \param tokens (B, T)
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param V vocabulary size (number of classes)
 /// \throws std::out_of_range if a token id is outside [0, V).
 template <class Scalar>
 void embedding_backward(Scalar* dwte, Scalar* dwpe, const Scalar* dout,

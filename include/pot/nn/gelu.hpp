@@ -11,6 +11,7 @@ namespace pot::nn {
 /// \brief `out[i] = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` for x = `inp[i]`.
 /// \param out (N)
 /// \param inp (N)
+/// \param N number of values
 template <class Scalar>
 void gelu_forward(Scalar* out, const Scalar* inp, std::size_t N) {
   using std::tanh;
@@ -26,6 +27,7 @@ void gelu_forward(Scalar* out, const Scalar* inp, std::size_t N) {
 /// \param dinp (N) accumulated with +=
 /// \param inp  (N) the forward input
 /// \param dout (N)
+/// \param N number of values
 template <class Scalar>
 void gelu_backward(Scalar* dinp, const Scalar* inp, const Scalar* dout, std::size_t N) {
   using std::tanh;

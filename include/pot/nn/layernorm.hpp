@@ -24,6 +24,9 @@ inline constexpr double layernorm_epsilon = 1e-5;
 /// \param inp    (B, T, C)
 /// \param weight (C)
 /// \param bias   (C)
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
 /// \throws std::invalid_argument if C == 0.
 template <class Scalar, class Accumulator = accumulator_t<Scalar>>
 void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* inp,
@@ -62,6 +65,9 @@ void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in
 /// \param weight  (C)
 /// \param mean    (B, T) as cached by layernorm_forward
 /// \param rstd    (B, T) as cached by layernorm_forward
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
 /// \throws std::invalid_argument if C == 0.
 template <class Scalar, class Accumulator = accumulator_t<Scalar>>
 void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar* dout,

@@ -14,6 +14,10 @@ namespace pot::nn {
 /// \param weight (OC, C)
 /// \param bias   (OC), or nullptr for a Linear without bias
 /// \param exec   threads for the GEMM
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param OC output channels
 template <class Scalar>
 void matmul_forward(Scalar* out, const Scalar* inp, const Scalar* weight, const Scalar* bias,
                     std::size_t B, std::size_t T, std::size_t C, std::size_t OC,
@@ -36,6 +40,10 @@ void matmul_forward(Scalar* out, const Scalar* inp, const Scalar* weight, const 
 /// \param inp     (B, T, C) the forward input
 /// \param weight  (OC, C)
 /// \param exec    threads for the GEMMs
+/// \param B batch size
+/// \param T sequence length
+/// \param C channels
+/// \param OC output channels
 template <class Scalar>
 void matmul_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar* dout,
                      const Scalar* inp, const Scalar* weight, std::size_t B, std::size_t T,

@@ -10,6 +10,7 @@ namespace pot::nn {
 /// \param out (N)
 /// \param a   (N)
 /// \param b   (N)
+/// \param N number of values
 template <class Scalar>
 void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N) {
   for (std::size_t i = 0; i < N; ++i) out[i] = a[i] + b[i];
@@ -19,6 +20,7 @@ void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t
 /// \param da   (N) accumulated with +=
 /// \param db   (N) accumulated with +=
 /// \param dout (N)
+/// \param N number of values
 template <class Scalar>
 void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N) {
   for (std::size_t i = 0; i < N; ++i) {

@@ -43,6 +43,8 @@ void softmax_row_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprob
 /// \brief Softmax over the last axis of a (rows, cols) row-major matrix.
 /// \param probs (rows, cols) output; the cache softmax_backward needs.
 /// \param inp   (rows, cols)
+/// \param rows number of rows
+/// \param cols values per row
 template <class Scalar>
 void softmax_forward(Scalar* probs, const Scalar* inp, std::size_t rows, std::size_t cols) {
   for (std::size_t r = 0; r < rows; ++r) softmax_row_forward(probs + r * cols, inp + r * cols, cols);
@@ -52,6 +54,8 @@ void softmax_forward(Scalar* probs, const Scalar* inp, std::size_t rows, std::si
 /// \param dinp   (rows, cols) accumulated with +=
 /// \param probs  (rows, cols) as written by softmax_forward
 /// \param dprobs (rows, cols)
+/// \param rows number of rows
+/// \param cols values per row
 template <class Scalar>
 void softmax_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprobs,
                       std::size_t rows, std::size_t cols) {

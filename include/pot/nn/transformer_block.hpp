@@ -109,6 +109,8 @@ class transformer_block {
   /// \brief Forward pass, caching what backward() needs.
   /// \param out (B, T, C)
   /// \param inp (B, T, C)
+  /// \param p the block's parameters
+  /// \param exec threads for the GEMMs
   void forward(Scalar* out, const Scalar* inp, const parameters& p, linalg::execution exec = {}) {
     const auto [B, T, C, NH] = shape_;
     const std::size_t N = B * T * C;
@@ -133,6 +135,8 @@ class transformer_block {
   /// \param grads every tensor accumulated with +=
   /// \param dout (B, T, C)
   /// \param inp  (B, T, C) the input of the last forward()
+  /// \param p the block's parameters
+  /// \param exec threads for the GEMMs
   void backward(Scalar* dinp, const gradients& grads, const Scalar* dout, const Scalar* inp,
                 const parameters& p, linalg::execution exec = {}) {
     const auto [B, T, C, NH] = shape_;
