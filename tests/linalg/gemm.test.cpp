@@ -194,14 +194,14 @@ TEST_CASE("float gemm applies alpha and beta") {
 TEST_CASE("float gemm with beta 0 overwrites a NaN-filled C") {
   for (transpose ta : both)
     for (transpose tb : both)
-      for (std::size_t K : {1, 17, 500})
+      for (std::size_t K : {1U, 17U, 500U})
         check_against_reference<float>(ta, tb, 65, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
 }
 
 TEST_CASE("float gemm honours leading dimensions larger than the width") {
   for (transpose ta : both)
     for (transpose tb : both)
-      for (std::size_t padding : {1, 5, 16})
+      for (std::size_t padding : {1U, 5U, 16U})
         check_against_reference<float>(ta, tb, 17, 63, 65, 1.0F, 0.5F, padding, execution{2});
 }
 

@@ -15,7 +15,7 @@ using pot::linalg::parallel_for;
 
 TEST_CASE("parallel_for covers every index exactly once in contiguous chunks") {
   for (std::size_t begin : {std::size_t{0}, std::size_t{7}}) {
-    for (std::size_t count : {0, 1, 2, 3, 4, 5, 100}) {
+    for (std::size_t count : {0U, 1U, 2U, 3U, 4U, 5U, 100U}) {
       for (unsigned threads : {1U, 2U, 3U, 4U, 8U}) {
         CAPTURE(begin);
         CAPTURE(count);
