@@ -175,7 +175,7 @@ TEST_CASE("float gemm with a 1000 dimension crosses every cache block boundary")
       check_against_reference<float>(ta, tb, 63, 17, 1000, 1.0F, 0.0F, 0, execution{2});
     }
   }
-  // Wider than one packed B panel (4080 columns).
+  // Wider than one packed B panel (4096 columns).
   check_against_reference<float>(transpose::no, transpose::yes, 3, 4100, 5, 1.0F, 0.0F, 0,
                                  execution{2});
 }

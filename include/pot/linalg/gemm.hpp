@@ -34,8 +34,9 @@ struct gemm_blocking {
   static constexpr std::size_t mc = 768 / sizeof(T);
   /// \brief Depth of one packed K block.
   static constexpr std::size_t kc = 384;
-  /// \brief Columns of op(B) packed at once (a multiple of the micro-kernel's cols).
-  static constexpr std::size_t nc = 4080;
+  /// \brief Columns of op(B) packed at once (a multiple of the micro-kernel's cols for
+  /// every register width, up to AVX-512's 32-float tiles).
+  static constexpr std::size_t nc = 4096;
 };
 
 namespace detail {
