@@ -121,6 +121,9 @@ inline std::int32_t row_dot(pot_kernel kernel, const std::byte* row, const prepa
   if constexpr (table_uses_int16<P>) {
     if (kernel == pot_kernel::table) {
     static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+    if constexpr (P::bits == 4) {
+      return simd::dot_s16_packed4(x.centered16.data(), row, table, depth);
+    }
     scratch.codes8.resize(depth);
     scratch.weights16.resize(depth);
     simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));

@@ -139,4 +139,46 @@ inline u8s8_dot dot_u8_packed4(const std::uint8_t* u, const std::byte* packed,
   return result;
 }
 
+/// \brief int16 x 4-bit-code dot product, each code decoded through `table` (16 int16
+/// values) in registers: vpshufb looks up the low and the high byte of each weight, and
+/// interleaving them gives the int16 weights for vpmaddwd. `packed` holds `count` codes,
+/// two per byte, low nibble first.
+inline std::int32_t dot_s16_packed4(const std::int16_t* x, const std::byte* packed,
+                                    const std::array<std::int16_t, 16>& table, std::size_t count) noexcept {
+  std::size_t k = 0;
+  std::int32_t result = 0;
+#if defined(__AVX2__)
+  alignas(16) std::array<std::uint8_t, 16> low_bytes{}, high_bytes{};
+  for (std::size_t i = 0; i < 16; ++i) {
+    low_bytes[i] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(table[i]) & 0xFFu);
+    high_bytes[i] = static_cast<std::uint8_t>(static_cast<std::uint16_t>(table[i]) >> 8);
+  }
+  const __m256i low_lookup = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(low_bytes.data())));
+  const __m256i high_lookup = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(high_bytes.data())));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  __m256i sum = _mm256_setzero_si256();
+  for (; k + 32 <= count; k += 32) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + k / 2));
+    const __m128i low = _mm_and_si128(bytes, low_nibbles);
+    const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+    const __m256i codes = _mm256_set_m128i(_mm_unpackhi_epi8(low, high), _mm_unpacklo_epi8(low, high));
+    const __m256i wl = _mm256_shuffle_epi8(low_lookup, codes);
+    const __m256i wh = _mm256_shuffle_epi8(high_lookup, codes);
+    // Per 128-bit lane: unpacklo gives codes 0..7 | 16..23, unpackhi 8..15 | 24..31.
+    const __m256i w_first = _mm256_unpacklo_epi8(wl, wh);
+    const __m256i w_second = _mm256_unpackhi_epi8(wl, wh);
+    const __m256i x0 = detail::load256(x + k);
+    const __m256i x1 = detail::load256(x + k + 16);
+    sum = detail::accumulate_s16(sum, _mm256_permute2x128_si256(x0, x1, 0x20), w_first);
+    sum = detail::accumulate_s16(sum, _mm256_permute2x128_si256(x0, x1, 0x31), w_second);
+  }
+  result = detail::horizontal_sum(sum);
+#endif
+  for (; k < count; ++k) {
+    const unsigned byte = std::to_integer<unsigned>(packed[k / 2]);
+    result = detail::wrapping_add(result, std::int32_t{x[k]} * table[(k % 2 == 0 ? byte : byte >> 4) & 0x0Fu]);
+  }
+  return result;
+}
+
 }  // namespace pot::simd
