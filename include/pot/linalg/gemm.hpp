@@ -60,55 +60,60 @@ std::unique_ptr<T, aligned_delete<Alignment>> allocate_aligned(std::size_t count
       static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(Alignment))));
 }
 
-/// \brief Packs rows [row0, row0 + height) and columns [col0, col0 + depth) of op(A)
-/// into panels of Kernel::rows rows (see simd::gemm_micro_kernel), zero-padding the last.
-template <class Kernel, class T>
-void pack_a(transpose ta, const T* A, std::size_t lda, std::size_t row0, std::size_t height,
-            std::size_t col0, std::size_t depth, T* packed) noexcept {
-  constexpr std::size_t panel_rows = Kernel::rows;
-  for (std::size_t panel = 0; panel < height; panel += panel_rows, packed += panel_rows * depth) {
-    const std::size_t valid = std::min(panel_rows, height - panel);
-    if (ta == transpose::no) {
-      // Row i of op(A) is contiguous: read along it, write with stride panel_rows.
-      for (std::size_t r = 0; r < valid; ++r) {
-        const T* source = A + (row0 + panel + r) * lda + col0;
-        for (std::size_t k = 0; k < depth; ++k) packed[k * panel_rows + r] = source[k];
-      }
-    } else {
-      // Column k of op(A) is row k of the stored A: panel_rows contiguous values.
-      for (std::size_t k = 0; k < depth; ++k) {
-        const T* source = A + (col0 + k) * lda + row0 + panel;
-        std::copy_n(source, valid, packed + k * panel_rows);
-      }
-    }
-    for (std::size_t r = valid; r < panel_rows; ++r)
-      for (std::size_t k = 0; k < depth; ++k) packed[k * panel_rows + r] = T(0);
-  }
+/// \brief A strided view of the block of op(A) or op(B) that one pack copies.
+///
+/// Element (p, k) is `origin[p * panel_step + k * depth_step]`, where p runs along the
+/// dimension cut into micro-kernel panels (rows of op(A), columns of op(B)) and k along
+/// K. One of the two steps is 1 for every transpose combination, so packing has just
+/// two cases: panel elements contiguous, or depth elements contiguous.
+template <class T>
+struct strided_block {
+  const T* origin;         ///< element (0, 0)
+  std::size_t panel_step;  ///< distance between neighbours along the panel dimension
+  std::size_t depth_step;  ///< distance between neighbours along K
+};
+
+/// \brief The block of op(A) starting at row \p row0, column (k) \p col0.
+template <class T>
+strided_block<T> block_of_a(transpose ta, const T* A, std::size_t lda, std::size_t row0,
+                            std::size_t col0) noexcept {
+  return ta == transpose::no ? strided_block<T>{A + row0 * lda + col0, lda, 1}
+                             : strided_block<T>{A + col0 * lda + row0, 1, lda};
 }
 
-/// \brief Packs rows [row0, row0 + depth) and columns [col0, col0 + width) of op(B) into
-/// panels of Kernel::cols columns (see simd::gemm_micro_kernel), zero-padding the last.
-template <class Kernel, class T>
-void pack_b(transpose tb, const T* B, std::size_t ldb, std::size_t row0, std::size_t depth,
-            std::size_t col0, std::size_t width, T* packed) noexcept {
-  constexpr std::size_t panel_cols = Kernel::cols;
-  for (std::size_t panel = 0; panel < width; panel += panel_cols, packed += panel_cols * depth) {
-    const std::size_t valid = std::min(panel_cols, width - panel);
-    if (tb == transpose::no) {
+/// \brief The block of op(B) starting at row (k) \p row0, column \p col0.
+template <class T>
+strided_block<T> block_of_b(transpose tb, const T* B, std::size_t ldb, std::size_t row0,
+                            std::size_t col0) noexcept {
+  return tb == transpose::no ? strided_block<T>{B + row0 * ldb + col0, 1, ldb}
+                             : strided_block<T>{B + col0 * ldb + row0, ldb, 1};
+}
+
+/// \brief Packs \p extent x \p depth elements of \p block into panels of \p PanelWidth:
+/// panel after panel, each storing for every k its PanelWidth values contiguously
+/// (the layout simd::gemm_micro_kernel reads), zero-padding the last panel.
+template <std::size_t PanelWidth, class T>
+void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
+                 T* packed) noexcept {
+  for (std::size_t panel = 0; panel < extent; panel += PanelWidth, packed += PanelWidth * depth) {
+    const std::size_t valid = std::min(PanelWidth, extent - panel);
+    const T* first = block.origin + panel * block.panel_step;
+    if (block.panel_step == 1) {
+      // The panel's values at one k are contiguous: copy them as a run.
       for (std::size_t k = 0; k < depth; ++k) {
-        const T* source = B + (row0 + k) * ldb + col0 + panel;
-        T* target = packed + k * panel_cols;
-        std::copy_n(source, valid, target);
-        std::fill(target + valid, target + panel_cols, T(0));
+        T* target = packed + k * PanelWidth;
+        std::copy_n(first + k * block.depth_step, valid, target);
+        std::fill(target + valid, target + PanelWidth, T(0));
       }
     } else {
-      // Column j of op(B) is row j of the stored B: read along it, write with a stride.
-      for (std::size_t c = 0; c < valid; ++c) {
-        const T* source = B + (col0 + panel + c) * ldb + row0;
-        for (std::size_t k = 0; k < depth; ++k) packed[k * panel_cols + c] = source[k];
+      // Then depth_step == 1 (see strided_block): each panel line is contiguous along K,
+      // so read along it and write with a stride.
+      for (std::size_t p = 0; p < valid; ++p) {
+        const T* source = first + p * block.panel_step;
+        for (std::size_t k = 0; k < depth; ++k) packed[k * PanelWidth + p] = source[k];
       }
-      for (std::size_t c = valid; c < panel_cols; ++c)
-        for (std::size_t k = 0; k < depth; ++k) packed[k * panel_cols + c] = T(0);
+      for (std::size_t p = valid; p < PanelWidth; ++p)
+        for (std::size_t k = 0; k < depth; ++k) packed[k * PanelWidth + p] = T(0);
     }
   }
 }
@@ -133,13 +138,14 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
     const std::size_t width = std::min(blocking::nc, N - jc);
     for (std::size_t pc = 0; pc < K; pc += blocking::kc) {
       const std::size_t depth = std::min(blocking::kc, K - pc);
-      pack_b<kernel>(tb, B, ldb, pc, depth, jc, width, packed_b.get());
+      pack_panels<kernel::cols>(block_of_b(tb, B, ldb, pc, jc), width, depth, packed_b.get());
       const simd::tile_update update =
           pc != 0 ? simd::tile_update::add
                   : (beta == T(0) ? simd::tile_update::overwrite : simd::tile_update::scale_and_add);
       for (std::size_t ic = 0; ic < M; ic += blocking::mc) {
         const std::size_t height = std::min(blocking::mc, M - ic);
-        pack_a<kernel>(ta, A, lda, ic, height, pc, depth, packed_a.get());
+        pack_panels<kernel::rows>(block_of_a(ta, A, lda, ic, pc), height, depth,
+                                  packed_a.get());
         for (std::size_t jr = 0; jr < width; jr += kernel::cols) {
           const T* b_panel = packed_b.get() + jr * depth;
           for (std::size_t ir = 0; ir < height; ir += kernel::rows) {
