@@ -1,0 +1,60 @@
+// `gpt2 eval`: val loss and perplexity of a checkpoint under the reference's protocol.
+
+#include <cmath>
+#include <iostream>
+
+#include "commands.hpp"
+#include "model_io.hpp"
+
+namespace gpt2 {
+
+namespace {
+
+constexpr const char* usage = R"(usage: gpt2 eval --model FILE [options]
+
+Val loss (mean over fixed val batches, as common.py's evaluate) and perplexity of a
+float checkpoint written by `gpt2 train`.
+
+  --model FILE           model.safetensors
+  --data fortunes|FILE   corpus whose last 10% is the val set (default: the checkpoint's)
+  --batches 200          number of fixed val batches (seed 1234)
+  --batch 12             sequences per batch (B); T is the model's block size
+  --threads N            default: every hardware thread
+)";
+
+}  // namespace
+
+double validation_loss(gpt2_model<float>& model, std::span<const std::int32_t> val,
+                       std::size_t B, std::size_t T, std::size_t batches) {
+  const std::vector<token_batch> fixed = fixed_eval_batches(val, B, T, batches);
+  return mean_batch_loss(std::span<const token_batch>(fixed), [&](const token_batch& batch) {
+    return static_cast<double>(model.forward(batch.inputs, batch.targets, B, T));
+  });
+}
+
+int run_eval(arguments& args) {
+  if (args.help()) {
+    std::cout << usage;
+    return 0;
+  }
+  const auto model_path = args.optional_text("model");
+  const auto data = args.optional_text("data");
+  const std::size_t batches = args.count("batches", eval_batch_count);
+  const std::size_t batch = args.count("batch", 12);
+  const auto execution = threads_option(args);
+  args.finish();
+  if (!model_path) throw std::invalid_argument("pot: eval needs --model FILE (see --help)");
+  if (batches == 0 || batch == 0) throw std::invalid_argument("pot: --batches and --batch must be > 0");
+
+  loaded_model loaded = load_model(*model_path, batch, 0, execution);
+  const std::string corpus = data ? *data : loaded.metadata.at("corpus");
+  const token_split split = corpus_split(corpus, loaded.tokenizer);
+  const std::size_t T = loaded.model->config().block_size;
+  const double loss = validation_loss(*loaded.model, split.val, batch, T, batches);
+  std::cout << "float model " << *model_path << " on " << corpus << " (" << batches << " val batches of "
+            << batch << " x " << T << "): val loss " << loss << ", perplexity " << std::exp(loss)
+            << "\n";
+  return 0;
+}
+
+}  // namespace gpt2

@@ -1,0 +1,92 @@
+// `gpt2 generate`: sample text from a float checkpoint with temperature and top-k.
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <numeric>
+#include <vector>
+
+#include "commands.hpp"
+#include "model_io.hpp"
+#include "random.hpp"
+
+namespace gpt2 {
+
+namespace {
+
+constexpr const char* usage = R"(usage: gpt2 generate --model FILE [options]
+
+Samples text from a float checkpoint, one token at a time, conditioning on the last
+block_size tokens.
+
+  --model FILE         model.safetensors written by `gpt2 train`
+  --prompt TEXT        starting text (default: a newline); every character must be in
+                       the model's vocabulary
+  --tokens 300         number of tokens to sample
+  --temperature 0.8    divides the logits; 0 picks the most likely token
+  --top-k 200          sample among the k most likely tokens (0: all)
+  --seed 1337          sampling seed
+  --threads N          default: every hardware thread
+)";
+
+// Draws a token from softmax(logits / temperature) restricted to the top_k largest.
+std::int32_t sample_token(std::span<const float> logits, double temperature, std::size_t top_k,
+                          splitmix64& random) {
+  std::vector<std::int32_t> order(logits.size());
+  std::iota(order.begin(), order.end(), 0);
+  const auto by_logit = [&](std::int32_t a, std::int32_t b) {
+    return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)];
+  };
+  if (temperature == 0) return *std::min_element(order.begin(), order.end(), by_logit);
+  const std::size_t kept = top_k == 0 ? order.size() : std::min(top_k, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(), by_logit);
+  std::vector<double> weights(kept);
+  const double largest = logits[static_cast<std::size_t>(order[0])];
+  for (std::size_t i = 0; i < kept; ++i)
+    weights[i] = std::exp((logits[static_cast<std::size_t>(order[i])] - largest) / temperature);
+  double threshold = random.uniform() * std::accumulate(weights.begin(), weights.end(), 0.0);
+  for (std::size_t i = 0; i < kept; ++i) {
+    threshold -= weights[i];
+    if (threshold < 0) return order[i];
+  }
+  return order[kept - 1];  // rounding left the threshold at the very end
+}
+
+}  // namespace
+
+int run_generate(arguments& args) {
+  if (args.help()) {
+    std::cout << usage;
+    return 0;
+  }
+  const auto model_path = args.optional_text("model");
+  const std::string prompt = args.text("prompt", "\n");
+  const std::size_t tokens = args.count("tokens", 300);
+  const double temperature = args.real("temperature", 0.8);
+  const std::size_t top_k = args.count("top-k", 200);
+  splitmix64 random(args.seed("seed", 1337));
+  const auto execution = threads_option(args);
+  args.finish();
+  if (!model_path) throw std::invalid_argument("pot: generate needs --model FILE (see --help)");
+  if (temperature < 0) throw std::invalid_argument("pot: --temperature must be >= 0");
+
+  loaded_model loaded = load_model(*model_path, 1, 0, execution);
+  std::vector<std::int32_t> context = loaded.tokenizer.encode_utf8(prompt);
+  if (context.empty()) throw std::invalid_argument("pot: --prompt must not be empty");
+  const std::size_t block = loaded.model->config().block_size;
+  const std::size_t V = loaded.model->config().vocab_size;
+  std::cout << prompt << std::flush;
+  for (std::size_t i = 0; i < tokens; ++i) {
+    const std::size_t T = std::min(block, context.size());
+    const std::span<const std::int32_t> window(context.data() + context.size() - T, T);
+    loaded.model->forward(window, {}, 1, T);
+    const auto last_logits = loaded.model->logits().subspan((T - 1) * V, V);
+    const std::int32_t next = sample_token(last_logits, temperature, top_k, random);
+    context.push_back(next);
+    std::cout << loaded.tokenizer.decode(std::span(&next, 1)) << std::flush;
+  }
+  std::cout << "\n";
+  return 0;
+}
+
+}  // namespace gpt2

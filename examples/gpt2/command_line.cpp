@@ -1,0 +1,159 @@
+#include "command_line.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include "utf8.hpp"
+
+namespace gpt2 {
+
+arguments::arguments(std::span<const char* const> args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view word = args[i];
+    if (!word.starts_with("--") || word.size() == 2)
+      throw std::invalid_argument("pot: expected an option --name, got \"" + std::string(word) + "\"");
+    const std::string name(word.substr(2));
+    if (given_.contains(name)) throw std::invalid_argument("pot: option --" + name + " given twice");
+    const bool has_value = i + 1 < args.size() && !std::string_view(args[i + 1]).starts_with("--");
+    given_[name] = has_value ? std::optional<std::string>(args[++i]) : std::nullopt;
+  }
+}
+
+std::optional<std::string> arguments::take(const std::string& name) {
+  read_[name] = true;
+  const auto found = given_.find(name);
+  if (found == given_.end()) return std::nullopt;
+  if (!found->second) throw std::invalid_argument("pot: option --" + name + " needs a value");
+  return found->second;
+}
+
+bool arguments::flag(const std::string& name) {
+  read_[name] = true;
+  const auto found = given_.find(name);
+  if (found == given_.end()) return false;
+  if (found->second)
+    throw std::invalid_argument("pot: option --" + name + " takes no value, got \"" +
+                                *found->second + "\"");
+  return true;
+}
+
+std::string arguments::text(const std::string& name, const std::string& fallback) {
+  return take(name).value_or(fallback);
+}
+
+std::optional<std::string> arguments::optional_text(const std::string& name) { return take(name); }
+
+namespace {
+
+template <class Number>
+Number parse_number(const std::string& name, const std::string& value, const char* what) {
+  Number parsed{};
+  const auto result = std::from_chars(value.data(), value.data() + value.size(), parsed);
+  if (result.ec != std::errc{} || result.ptr != value.data() + value.size())
+    throw std::invalid_argument("pot: option --" + name + " needs " + what + ", got \"" + value + "\"");
+  return parsed;
+}
+
+}  // namespace
+
+std::size_t arguments::count(const std::string& name, std::size_t fallback) {
+  const auto value = take(name);
+  return value ? parse_number<std::size_t>(name, *value, "a non-negative integer") : fallback;
+}
+
+std::uint64_t arguments::seed(const std::string& name, std::uint64_t fallback) {
+  const auto value = take(name);
+  return value ? parse_number<std::uint64_t>(name, *value, "a non-negative integer") : fallback;
+}
+
+double arguments::real(const std::string& name, double fallback) {
+  const auto value = take(name);
+  if (!value) return fallback;
+  const auto parsed = parse_number<double>(name, *value, "a number");
+  if (!std::isfinite(parsed))
+    throw std::invalid_argument("pot: option --" + name + " needs a finite number");
+  return parsed;
+}
+
+void arguments::finish() const {
+  std::string unknown;
+  for (const auto& [name, value] : given_)
+    if (!read_.contains(name)) unknown += (unknown.empty() ? "--" : ", --") + name;
+  if (!unknown.empty())
+    throw std::invalid_argument("pot: unknown option(s) " + unknown + " (see --help)");
+}
+
+pot::linalg::execution threads_option(arguments& args) {
+  return {static_cast<unsigned>(args.count("threads", 0))};
+}
+
+std::u32string read_corpus(const std::string& data) {
+  if (data != "fortunes") return read_utf8_text_file(data);
+  const std::string bytes = read_fortunes_corpus();
+  return decode_utf8(bytes, "the fortunes corpus");
+}
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
+  char buffer[32];
+  if (total >= 3600)
+    std::snprintf(buffer, sizeof buffer, "%lldh%02lldm", total / 3600, total / 60 % 60);
+  else if (total >= 60)
+    std::snprintf(buffer, sizeof buffer, "%lldm%02llds", total / 60, total % 60);
+  else
+    std::snprintf(buffer, sizeof buffer, "%llds", total);
+  return buffer;
+}
+
+progress_line::progress_line(std::ostream& out, std::size_t total_steps, std::size_t every)
+    : out_(out), total_(total_steps), every_(every == 0 ? 1 : every),
+      terminal_(::isatty(STDOUT_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+
+void progress_line::update(std::size_t step, double loss, double learning_rate,
+                           std::size_t work_per_step) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!first_step_) {
+    // The rate counts from the first reported step, so setup time does not skew it.
+    first_step_ = step;
+    start_ = now;
+  }
+  if (!terminal_ && step % every_ != 0 && step != total_) return;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const std::size_t done = step - *first_step_;
+  const double seconds_per_step = done == 0 ? 0.0 : elapsed / static_cast<double>(done);
+  std::ostringstream line;
+  line << "step " << step << "/" << total_ << "  loss " << std::fixed << std::setprecision(4)
+       << loss << "  lr " << std::scientific << std::setprecision(2) << learning_rate;
+  if (done > 0) {
+    line << std::fixed << std::setprecision(0) << "  "
+         << static_cast<double>(work_per_step) / seconds_per_step << " tok/s  "
+         << std::setprecision(1) << seconds_per_step * 1e3 << " ms/step  ETA "
+         << format_duration(seconds_per_step * static_cast<double>(total_ - step));
+  }
+  if (terminal_) {
+    out_ << "\r" << line.str() << "\033[K" << std::flush;
+    open_line_ = true;
+  } else {
+    out_ << line.str() << "\n" << std::flush;
+  }
+}
+
+void progress_line::message(const std::string& message) {
+  finish();
+  out_ << message << "\n" << std::flush;
+}
+
+void progress_line::finish() {
+  if (open_line_) out_ << "\n" << std::flush;
+  open_line_ = false;
+}
+
+}  // namespace gpt2

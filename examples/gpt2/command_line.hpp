@@ -1,0 +1,92 @@
+/// \file
+/// \brief What the `gpt2` subcommands share: option parsing, the corpus, progress output.
+///
+/// Options are `--name value` or a bare `--flag`. A subcommand reads the options it knows
+/// through the typed getters (each with its default) and then calls finish(), which
+/// rejects anything it did not read, so a typo never passes silently.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iosfwd>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dataset.hpp"
+#include "pot/linalg/execution.hpp"
+#include "tokenizer.hpp"
+
+namespace gpt2 {
+
+/// \brief A subcommand's options.
+class arguments {
+ public:
+  /// \brief Parses \p args (the words after the subcommand's name).
+  /// \throws std::invalid_argument for a word that is not an option or a repeated option
+  explicit arguments(std::span<const char* const> args);
+
+  /// \brief Whether --help was given.
+  [[nodiscard]] bool help() { return flag("help"); }
+
+  /// \brief A bare `--name`.
+  bool flag(const std::string& name);
+  /// \brief The value of `--name`, or \p fallback.
+  std::string text(const std::string& name, const std::string& fallback);
+  /// \brief The value of `--name` if given.
+  std::optional<std::string> optional_text(const std::string& name);
+  /// \brief A non-negative integer option.
+  /// \throws std::invalid_argument naming the option if the value is not one
+  std::size_t count(const std::string& name, std::size_t fallback);
+  /// \brief A 64-bit seed.
+  std::uint64_t seed(const std::string& name, std::uint64_t fallback);
+  /// \brief A finite real option.
+  double real(const std::string& name, double fallback);
+
+  /// \brief Throws std::invalid_argument naming every option no getter read.
+  void finish() const;
+
+ private:
+  std::optional<std::string> take(const std::string& name);
+
+  std::map<std::string, std::optional<std::string>> given_;  // value, or none for a flag
+  std::map<std::string, bool> read_;
+};
+
+/// \brief `--threads N` (default 0: every hardware thread).
+pot::linalg::execution threads_option(arguments& args);
+
+/// \brief The text named by `--data`: "fortunes" (the default corpus) or a UTF-8 file.
+std::u32string read_corpus(const std::string& data);
+
+/// \brief A progress line for long loops: redrawn in place with '\r' on a terminal,
+/// a plain line every \p every steps otherwise (logs, pipes).
+class progress_line {
+ public:
+  progress_line(std::ostream& out, std::size_t total_steps, std::size_t every);
+
+  /// \brief Reports that step \p step (counting from 1) is done; \p work_per_step
+  /// items (tokens) per step give the rate.
+  void update(std::size_t step, double loss, double learning_rate, std::size_t work_per_step);
+  /// \brief Prints \p message on a line of its own (ending a redrawn line first).
+  void message(const std::string& message);
+  /// \brief Ends the redrawn line.
+  void finish();
+
+ private:
+  std::ostream& out_;
+  std::size_t total_;
+  std::size_t every_;
+  bool terminal_;
+  bool open_line_ = false;
+  std::optional<std::size_t> first_step_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// \brief "1h02m", "3m05s" or "42s".
+std::string format_duration(double seconds);
+
+}  // namespace gpt2
