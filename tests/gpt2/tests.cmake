@@ -16,3 +16,12 @@ endforeach()
 
 # Runs /usr/bin/python3 with numpy when it is there (and says it skipped otherwise).
 set_tests_properties(gpt2.python_crosscheck PROPERTIES LABELS python)
+
+# `gpt2 dump` against PyTorch (needs the gpt2 program, /usr/bin/python3, torch, numpy;
+# the script exits 77, a skip, without torch).
+if(POT_BUILD_EXAMPLES AND EXISTS /usr/bin/python3)
+  add_test(NAME gpt2.dump_pytorch
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/dump_crosscheck.py $<TARGET_FILE:gpt2>
+            ${CMAKE_CURRENT_BINARY_DIR}/gpt2-dump-crosscheck)
+  set_tests_properties(gpt2.dump_pytorch PROPERTIES LABELS python SKIP_RETURN_CODE 77)
+endif()
