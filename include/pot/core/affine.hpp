@@ -121,6 +121,7 @@ struct affine_params {
                                                   " lies outside [", qmin, ", ", qmax, "]"));
   }
 
+  /// \brief Equal when every field is equal.
   friend constexpr bool operator==(const affine_params&, const affine_params&) = default;
 };
 
@@ -343,6 +344,7 @@ class affine {
                                            static_cast<affine_offset_t<Q>>(zero_point_));
   }
 
+  /// \brief Equal when code and zero point are equal.
   friend constexpr bool operator==(affine, affine) = default;
 
  private:

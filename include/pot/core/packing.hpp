@@ -16,9 +16,9 @@
 
 namespace pot {
 
-/// \brief Smallest and largest code width that pack_codes() and unpack_codes() accept.
+/// \brief Smallest code width that pack_codes() and unpack_codes() accept.
 inline constexpr int min_packed_bits = 1;
-/// \copydoc min_packed_bits
+/// \brief Largest code width that pack_codes() and unpack_codes() accept.
 inline constexpr int max_packed_bits = 8;
 
 namespace detail {

@@ -92,6 +92,9 @@ inline float checked_max_abs(std::span<const float> weights, std::size_t first_i
 }  // namespace detail
 
 /// \brief The scale for `weights` under `rule` (0 if they are all zero).
+/// \tparam P the pot format the weights will be quantized to.
+/// \param weights the tensor (or one row of it).
+/// \param rule how the scale is chosen.
 /// \param first_index index of `weights[0]` in the caller's tensor, used in messages.
 /// \throws std::domain_error on a NaN or infinite weight, or a max|w| whose max_abs scale
 /// is not a normal float.
