@@ -64,3 +64,16 @@ TEST_CASE("GEMM results do not depend on the thread count") {
   CHECK_THROWS_AS((pot::linalg::pot_gemm<P, std::uint8_t>(w.view(), a, 5, 9, too_small)),
                   std::invalid_argument);
 }
+
+TEST_CASE("GEMM over a packed_matrix equals the exact product") {
+  using P = p4_paper;
+  std::mt19937 rng(23);
+  const auto w = pot::test::random_weights<P>(40, 129, rng);
+  const pot::packed_matrix<P> matrix(40, 129, std::span<const std::uint8_t>(w.codes), w.scales);
+  const auto a = pot::test::random_activations<std::int8_t>(3 * 129, rng);
+  std::vector<std::int32_t> c(3 * 40);
+  pot::linalg::pot_gemm<P, std::int8_t>(matrix, a, 3, 11, c);
+  for (std::size_t m = 0; m < 3; ++m)
+    for (std::size_t n = 0; n < 40; ++n)
+      REQUIRE(c[m * 40 + n] == pot::test::exact_dot(w, n, a.data() + m * 129, 11));
+}

@@ -160,3 +160,25 @@ TEST_CASE("bad GEMV arguments throw with a message") {
   CHECK_THROWS_AS(pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), outf, pot_kernel::shift),
                   std::invalid_argument);
 }
+
+TEST_CASE("GEMV over a packed_matrix equals GEMV over a view of the same rows") {
+  using P = pot::pot<4, 0, 7>;
+  std::mt19937 rng(19);
+  const auto w = pot::test::random_weights<P>(37, 200, rng);
+  const pot::packed_matrix<P> matrix(37, 200, std::span<const std::uint8_t>(w.codes), w.scales);
+  const pot::linalg::packed_weights_view<P> view(matrix);
+  CHECK(view.rows == 37);
+  CHECK(view.cols == 200);
+  CHECK(view.scale(36) == w.scales[36]);
+  const auto x = pot::test::random_activations<std::int8_t>(200, rng);
+  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+    std::vector<std::int32_t> from_matrix(37);
+    pot::linalg::pot_gemv<P, std::int8_t>(matrix, x, -3, from_matrix, kernel);
+    for (std::size_t r = 0; r < 37; ++r) REQUIRE(from_matrix[r] == pot::test::exact_dot(w, r, x.data(), -3));
+  }
+  const std::vector<float> xf(x.begin(), x.end());
+  std::vector<float> from_matrix(37), from_view(37);
+  pot::linalg::pot_gemv(matrix, std::span<const float>(xf), from_matrix);
+  pot::linalg::pot_gemv(w.view(), std::span<const float>(xf), from_view);
+  CHECK(from_matrix == from_view);
+}

@@ -13,6 +13,7 @@
 #include "pot/core/packing.hpp"
 #include "pot/core/pot.hpp"
 #include "pot/linalg/pot_weights.hpp"
+#include "pot/quant/packed_matrix.hpp"
 
 namespace pot::test {
 

@@ -106,4 +106,12 @@ void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t
   }, settings);
 }
 
+/// \brief pot_gemm() over all of a packed_matrix.
+template <pot_type P, class Q>
+void pot_gemm(const packed_matrix<P>& w, std::span<const Q> a, std::size_t M,
+              std::int32_t zero_point, std::span<std::int32_t> c,
+              pot_kernel kernel = pot_kernel::table, execution settings = {}) {
+  pot_gemm<P, Q>(packed_weights_view<P>(w), a, M, zero_point, c, kernel, settings);
+}
+
 }  // namespace pot::linalg

@@ -91,6 +91,27 @@ inline void prepare_for(pot_kernel kernel, prepared_activations& x) {
   }
 }
 
+/// The fused 4-bit int16 kernel reads activations in its own order (see
+/// simd::packed4_s16_position), prepared once per GEMV.
+template <pot_type P>
+inline constexpr bool uses_fused_packed4_s16 = P::bits == 4 && table_uses_int16<P>;
+
+/// Rows per pass of the fused 4-bit int16 kernel: four rows share each activation load
+/// and keep four accumulators in flight.
+inline constexpr std::size_t fused_rows_per_pass = 4;
+
+/// Rows [first, last) of the GEMV by the fused 4-bit int16 kernel, `ordered` being the
+/// centered activations in its order.
+template <pot_type P>
+inline void fused_packed4_s16_rows(const packed_weights_view<P>& w, const std::int16_t* ordered,
+                                   std::size_t first, std::size_t last, std::int32_t* out) {
+  static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+  std::size_t r = first;
+  for (; r + fused_rows_per_pass <= last; r += fused_rows_per_pass)
+    simd::dot_s16_packed4_rows<fused_rows_per_pass>(ordered, w.row(r), w.row_stride_bytes, table, w.cols, out + r);
+  for (; r < last; ++r) simd::dot_s16_packed4_rows<1>(ordered, w.row(r), w.row_stride_bytes, table, w.cols, out + r);
+}
+
 /// One row's exact dot product by the chosen kernel. The table kernel falls back to the
 /// shift kernel when 2^(MaxExp - MinExp) fits neither int8 (with the vpmaddubsw headroom)
 /// nor int16.
@@ -121,9 +142,6 @@ inline std::int32_t row_dot(pot_kernel kernel, const std::byte* row, const prepa
   if constexpr (table_uses_int16<P>) {
     if (kernel == pot_kernel::table) {
     static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
-    if constexpr (P::bits == 4) {
-      return simd::dot_s16_packed4(x.centered16.data(), row, table, depth);
-    }
     scratch.codes8.resize(depth);
     scratch.weights16.resize(depth);
     simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
@@ -174,10 +192,28 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const Q> x, std::int32_
   std::vector<std::uint8_t> shifted(x.size());
   detail::prepared_activations prepared{center_activations(x, zero_point, shifted), {}, {}};
   detail::prepare_for<P>(kernel, prepared);
+  if constexpr (detail::uses_fused_packed4_s16<P>) {
+    if (kernel == pot_kernel::table) {
+      std::vector<std::int16_t> ordered(x.size());
+      simd::order_for_packed4_s16(prepared.centered16.data(), x.size(), ordered.data());
+      parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+        detail::fused_packed4_s16_rows<P>(w, ordered.data(), first, last, out.data());
+      }, settings);
+      return;
+    }
+  }
   parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
     detail::row_scratch scratch;
     for (std::size_t r = first; r < last; ++r) out[r] = detail::row_dot<P>(kernel, w.row(r), prepared, scratch);
   }, settings);
+}
+
+/// \brief pot_gemv() over all of a packed_matrix.
+template <pot_type P, class Q>
+void pot_gemv(const packed_matrix<P>& w, std::span<const Q> x, std::int32_t zero_point,
+              std::span<std::int32_t> out, pot_kernel kernel = pot_kernel::table,
+              execution settings = {}) {
+  pot_gemv<P, Q>(packed_weights_view<P>(w), x, zero_point, out, kernel, settings);
 }
 
 /// \brief Float GEMV: `out[r] = w.scale(r) * sum_k x[k] * double(P::from_code(code_rk))`,
@@ -214,6 +250,13 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const float> x, std::sp
       out[r] = w.scale(r) * dot;
     }
   }, settings);
+}
+
+/// \brief The float pot_gemv() over all of a packed_matrix.
+template <pot_type P>
+void pot_gemv(const packed_matrix<P>& w, std::span<const float> x, std::span<float> out,
+              pot_kernel kernel = pot_kernel::table, execution settings = {}) {
+  pot_gemv<P>(packed_weights_view<P>(w), x, out, kernel, settings);
 }
 
 }  // namespace pot::linalg

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "pot/core/traits.hpp"
+#include "pot/quant/packed_matrix.hpp"
 
 namespace pot::linalg {
 
@@ -20,14 +21,30 @@ namespace pot::linalg {
 /// (the layout of quant::packed_matrix): row r starts at `data + r * row_stride_bytes`,
 /// codes packed as in core/packing.hpp, one float scale per row or one per tensor.
 ///
-/// The weight at (r, c) is `scale(r) * double(P::from_code(code(r, c)))`.
+/// The weight at (r, c) is `scale(r) * double(P::from_code(code(r, c)))`. Build one over
+/// a packed_matrix (the usual owner of such rows), or over rows laid out elsewhere, such as
+/// a memory-mapped checkpoint; the viewed bytes and scales must outlive the view.
 template <pot_type P>
 struct packed_weights_view {
+  /// \brief The pot type of the codes.
+  using value_type = P;
+
   const std::byte* data = nullptr;     ///< First byte of row 0.
   std::size_t rows = 0;                ///< Output channels (N).
   std::size_t cols = 0;                ///< Codes per row (K).
   std::size_t row_stride_bytes = 0;    ///< Bytes from one row to the next.
   std::span<const float> scales;       ///< One scale per row, or one for the tensor.
+
+  /// \brief An empty view (no rows).
+  constexpr packed_weights_view() noexcept = default;
+  /// \brief Views `rows` rows of `cols` codes, `row_stride_bytes` apart, with 1 or `rows` scales.
+  constexpr packed_weights_view(const std::byte* data, std::size_t rows, std::size_t cols,
+                                std::size_t row_stride_bytes, std::span<const float> scales) noexcept
+      : data(data), rows(rows), cols(cols), row_stride_bytes(row_stride_bytes), scales(scales) {}
+  /// \brief Views all of `matrix` (its layout is the one this view describes).
+  explicit packed_weights_view(const packed_matrix<P>& matrix) noexcept
+      : packed_weights_view(matrix.data(), matrix.rows(), matrix.cols(), matrix.row_stride_bytes(),
+                            matrix.scales()) {}
 
   /// \brief The packed codes of row `r`.
   const std::byte* row(std::size_t r) const noexcept { return data + r * row_stride_bytes; }

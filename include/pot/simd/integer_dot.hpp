@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// \brief Integer dot products over table-decoded PoT weights: uint8 x int8 (vpmaddubsw,
-/// or vpdpbusd with AVX-512 VNNI), int16 x int16 (vpmaddwd, or vpdpwssd), and a fused
-/// 4-bit variant that decodes packed nibbles with vpshufb in registers.
+/// or vpdpbusd with AVX-512 VNNI), int16 x int16 (vpmaddwd, or vpdpwssd), and fused
+/// 4-bit variants that decode packed nibbles with vpshufb in registers.
 ///
 /// The instruction set is chosen at compile time from the target macros; without AVX2
 /// the portable loops below are used (and the compiler vectorizes them as it can). Every
@@ -62,7 +62,37 @@ inline __m256i accumulate_s16(__m256i sum, __m256i x, __m256i w) noexcept {
 inline __m256i load256(const void* p) noexcept {
   return _mm256_loadu_si256(static_cast<const __m256i*>(p));
 }
+
+/// The 32 codes of 16 packed bytes in stream order (byte i holds codes 2i in its low
+/// nibble and 2i+1 in its high nibble), one code per byte.
+inline __m256i unpack_nibbles(const std::byte* packed) noexcept {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m128i low = _mm_and_si128(bytes, low_nibbles);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+  return _mm256_set_m128i(_mm_unpackhi_epi8(low, high), _mm_unpacklo_epi8(low, high));
+}
 #endif
+
+/// Code `k` of a row of 4-bit codes packed two per byte, low nibble first.
+inline unsigned packed4_code(const std::byte* packed, std::size_t k) noexcept {
+  const unsigned byte = std::to_integer<unsigned>(packed[k / 2]);
+  return (k % 2 == 0 ? byte : byte >> 4) & 0x0Fu;
+}
+
+/// The scalar loop every kernel finishes with (and runs whole without AVX2): adds
+/// `activation(k) * weight(k)` over [first, count) to `products` and `weight(k)` to
+/// `weights` (when given), wrapping like the vector sums.
+template <class Activation, class Weight>
+inline void accumulate_tail(std::size_t first, std::size_t count, Activation activation,
+                            Weight weight, std::int32_t& products,
+                            std::int32_t* weights = nullptr) noexcept {
+  for (std::size_t k = first; k < count; ++k) {
+    const std::int32_t w = weight(k);
+    products = wrapping_add(products, std::int64_t{activation(k)} * w);
+    if (weights != nullptr) *weights = wrapping_add(*weights, w);
+  }
+}
 
 }  // namespace detail
 
@@ -82,10 +112,8 @@ inline u8s8_dot dot_u8s8(const std::uint8_t* u, const std::int8_t* w, std::size_
   result.products = detail::horizontal_sum(products);
   result.weights = detail::horizontal_sum(weights);
 #endif
-  for (; k < count; ++k) {
-    result.products = detail::wrapping_add(result.products, std::int32_t{u[k]} * w[k]);
-    result.weights = detail::wrapping_add(result.weights, w[k]);
-  }
+  detail::accumulate_tail(k, count, [u](std::size_t i) { return u[i]; },
+                          [w](std::size_t i) { return w[i]; }, result.products, &result.weights);
   return result;
 }
 
@@ -99,7 +127,8 @@ inline std::int32_t dot_s16(const std::int16_t* x, const std::int16_t* w, std::s
     sum = detail::accumulate_s16(sum, detail::load256(x + k), detail::load256(w + k));
   result = detail::horizontal_sum(sum);
 #endif
-  for (; k < count; ++k) result = detail::wrapping_add(result, std::int32_t{x[k]} * w[k]);
+  detail::accumulate_tail(k, count, [x](std::size_t i) { return x[i]; },
+                          [w](std::size_t i) { return w[i]; }, result);
   return result;
 }
 
@@ -113,40 +142,62 @@ inline u8s8_dot dot_u8_packed4(const std::uint8_t* u, const std::byte* packed,
 #if defined(__AVX2__)
   const __m256i lookup = _mm256_broadcastsi128_si256(
       _mm_loadu_si128(reinterpret_cast<const __m128i*>(table.data())));
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi8(1);
   __m256i products = _mm256_setzero_si256();
   __m256i weights = _mm256_setzero_si256();
   for (; k + 32 <= count; k += 32) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + k / 2));
-    const __m128i low = _mm_and_si128(bytes, low_nibbles);
-    const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
-    // Codes in stream order: byte i holds codes 2i (low nibble) and 2i+1 (high nibble).
-    const __m256i codes = _mm256_set_m128i(_mm_unpackhi_epi8(low, high), _mm_unpacklo_epi8(low, high));
-    const __m256i wv = _mm256_shuffle_epi8(lookup, codes);
+    const __m256i wv = _mm256_shuffle_epi8(lookup, detail::unpack_nibbles(packed + k / 2));
     products = detail::accumulate_u8s8(products, detail::load256(u + k), wv);
     weights = detail::accumulate_u8s8(weights, ones, wv);
   }
   result.products = detail::horizontal_sum(products);
   result.weights = detail::horizontal_sum(weights);
 #endif
-  for (; k < count; ++k) {
-    const unsigned byte = std::to_integer<unsigned>(packed[k / 2]);
-    const std::int8_t wk = table[(k % 2 == 0 ? byte : byte >> 4) & 0x0Fu];
-    result.products = detail::wrapping_add(result.products, std::int32_t{u[k]} * wk);
-    result.weights = detail::wrapping_add(result.weights, wk);
-  }
+  detail::accumulate_tail(k, count, [u](std::size_t i) { return u[i]; },
+                          [&](std::size_t i) { return table[detail::packed4_code(packed, i)]; },
+                          result.products, &result.weights);
   return result;
 }
 
-/// \brief int16 x 4-bit-code dot product, each code decoded through `table` (16 int16
-/// values) in registers: vpshufb looks up the low and the high byte of each weight, and
-/// interleaving them gives the int16 weights for vpmaddwd. `packed` holds `count` codes,
-/// two per byte, low nibble first.
-inline std::int32_t dot_s16_packed4(const std::int16_t* x, const std::byte* packed,
-                                    const std::array<std::int16_t, 16>& table, std::size_t count) noexcept {
+/// \brief Codes per block of the fused int16 4-bit kernel: one 32-byte load of packed codes.
+inline constexpr std::size_t packed4_s16_block = 64;
+
+/// \brief Where activation `k` of a dot product over `count` 4-bit codes goes in the order
+/// dot_s16_packed4_rows() reads: permuted within each whole block of 64, unchanged after.
+///
+/// The kernel decodes the low nibbles of 32 bytes (the even codes) and the high nibbles
+/// (the odd codes) separately, and vpunpcklbw / vpunpckhbw widen bytes 0-7 | 16-23 and
+/// 8-15 | 24-31 of each to int16. Putting the activations in that order once, rather than
+/// the weights back in stream order for every row, saves four shuffles per 64 weights.
+constexpr std::size_t packed4_s16_position(std::size_t k, std::size_t count) noexcept {
+  const std::size_t block_start = k - k % packed4_s16_block;
+  if (block_start + packed4_s16_block > count) return k;
+  const std::size_t code = k % packed4_s16_block;
+  const std::size_t byte = code / 2, nibble = code % 2;
+  const std::size_t lane = byte / 16, half = (byte % 16) / 8;
+  return block_start + (2 * nibble + half) * 16 + lane * 8 + byte % 8;
+}
+
+/// \brief Writes `x` into `ordered` in the order of packed4_s16_position().
+inline void order_for_packed4_s16(const std::int16_t* x, std::size_t count, std::int16_t* ordered) noexcept {
+  for (std::size_t k = 0; k < count; ++k) ordered[packed4_s16_position(k, count)] = x[k];
+}
+
+/// \brief `Rows` int16 x 4-bit-code dot products sharing one activation vector:
+/// `out[r] = sum_k x[k] * table[code_rk]` for the rows starting at `first_row + r *
+/// row_stride`, each holding `count` codes two per byte, low nibble first.
+///
+/// `ordered` holds the activations in the order of packed4_s16_position(). Per 64 weights
+/// and row: one 32-byte load, two masks and a shift for the nibbles, four vpshufb for the
+/// low and high bytes of each int16 weight, four vpunpck to form them, four vpmaddwd.
+/// Several rows per pass reuse each activation load; each row keeps its own accumulator
+/// and is reduced once at the end.
+template <std::size_t Rows>
+inline void dot_s16_packed4_rows(const std::int16_t* ordered, const std::byte* first_row,
+                                 std::size_t row_stride, const std::array<std::int16_t, 16>& table,
+                                 std::size_t count, std::int32_t* out) noexcept {
   std::size_t k = 0;
-  std::int32_t result = 0;
+  std::array<std::int32_t, Rows> sums{};
 #if defined(__AVX2__)
   alignas(16) std::array<std::uint8_t, 16> low_bytes{}, high_bytes{};
   for (std::size_t i = 0; i < 16; ++i) {
@@ -155,30 +206,34 @@ inline std::int32_t dot_s16_packed4(const std::int16_t* x, const std::byte* pack
   }
   const __m256i low_lookup = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(low_bytes.data())));
   const __m256i high_lookup = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(high_bytes.data())));
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
-  __m256i sum = _mm256_setzero_si256();
-  for (; k + 32 <= count; k += 32) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(packed + k / 2));
-    const __m128i low = _mm_and_si128(bytes, low_nibbles);
-    const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
-    const __m256i codes = _mm256_set_m128i(_mm_unpackhi_epi8(low, high), _mm_unpacklo_epi8(low, high));
-    const __m256i wl = _mm256_shuffle_epi8(low_lookup, codes);
-    const __m256i wh = _mm256_shuffle_epi8(high_lookup, codes);
-    // Per 128-bit lane: unpacklo gives codes 0..7 | 16..23, unpackhi 8..15 | 24..31.
-    const __m256i w_first = _mm256_unpacklo_epi8(wl, wh);
-    const __m256i w_second = _mm256_unpackhi_epi8(wl, wh);
-    const __m256i x0 = detail::load256(x + k);
-    const __m256i x1 = detail::load256(x + k + 16);
-    sum = detail::accumulate_s16(sum, _mm256_permute2x128_si256(x0, x1, 0x20), w_first);
-    sum = detail::accumulate_s16(sum, _mm256_permute2x128_si256(x0, x1, 0x31), w_second);
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  __m256i acc[Rows];  // a C array: std::array would drop __m256i's alignment attribute
+  for (auto& a : acc) a = _mm256_setzero_si256();
+  for (; k + packed4_s16_block <= count; k += packed4_s16_block) {
+    const __m256i x0 = detail::load256(ordered + k), x1 = detail::load256(ordered + k + 16);
+    const __m256i x2 = detail::load256(ordered + k + 32), x3 = detail::load256(ordered + k + 48);
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const __m256i bytes = detail::load256(first_row + r * row_stride + k / 2);
+      const __m256i even = _mm256_and_si256(bytes, low_nibbles);
+      const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles);
+      const __m256i even_low = _mm256_shuffle_epi8(low_lookup, even);
+      const __m256i even_high = _mm256_shuffle_epi8(high_lookup, even);
+      const __m256i odd_low = _mm256_shuffle_epi8(low_lookup, odd);
+      const __m256i odd_high = _mm256_shuffle_epi8(high_lookup, odd);
+      acc[r] = detail::accumulate_s16(acc[r], x0, _mm256_unpacklo_epi8(even_low, even_high));
+      acc[r] = detail::accumulate_s16(acc[r], x1, _mm256_unpackhi_epi8(even_low, even_high));
+      acc[r] = detail::accumulate_s16(acc[r], x2, _mm256_unpacklo_epi8(odd_low, odd_high));
+      acc[r] = detail::accumulate_s16(acc[r], x3, _mm256_unpackhi_epi8(odd_low, odd_high));
+    }
   }
-  result = detail::horizontal_sum(sum);
+  for (std::size_t r = 0; r < Rows; ++r) sums[r] = detail::horizontal_sum(acc[r]);
 #endif
-  for (; k < count; ++k) {
-    const unsigned byte = std::to_integer<unsigned>(packed[k / 2]);
-    result = detail::wrapping_add(result, std::int32_t{x[k]} * table[(k % 2 == 0 ? byte : byte >> 4) & 0x0Fu]);
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const std::byte* row = first_row + r * row_stride;
+    detail::accumulate_tail(k, count, [&](std::size_t i) { return ordered[packed4_s16_position(i, count)]; },
+                            [&](std::size_t i) { return table[detail::packed4_code(row, i)]; }, sums[r]);
+    out[r] = sums[r];
   }
-  return result;
 }
 
 }  // namespace pot::simd
