@@ -20,6 +20,7 @@
 #include "pot/linalg/gemm_arguments.hpp"
 #include "pot/linalg/gemm_reference.hpp"
 #include "pot/linalg/parallel_for.hpp"
+#include "pot/linalg/pot_epilogue.hpp"
 #include "pot/linalg/pot_gemm.hpp"
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"

@@ -172,8 +172,8 @@ inline void require_shape(const packed_weights_view<P>& w, std::size_t depth, st
 
 /// \brief Exact integer GEMV: `out[r] = sum_k (x[k] - zero_point) * sign_rk * 2^(e_rk - MinExp)`.
 ///
-/// Multiply by `2^MinExp * w.scale(r) * activation_scale` afterwards (linalg/requantize.hpp)
-/// for the real-valued result. Every kernel returns the same integers. Rows are split over
+/// Multiply by `2^MinExp * w.scale(r) * activation_scale` afterwards (output_rescale or
+/// requantize in linalg/pot_epilogue.hpp) for the real-valued result. Every kernel returns the same integers. Rows are split over
 /// `settings.threads` threads; each output depends on one row only, so the thread count
 /// cannot change a result.
 ///
