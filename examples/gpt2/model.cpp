@@ -232,7 +232,13 @@ void gpt2_model<Scalar>::linear_forward(linear_id id, Scalar* out, Scalar* input
                                         const Scalar* weight, const Scalar* bias, std::size_t OC,
                                         std::size_t C) {
   const std::size_t rows = last_batch_ * last_sequence_;
-  if (hooks_ != nullptr) hooks_->quantize_input(id, input, rows, C);
+  if (hooks_ != nullptr) {
+    hooks_->quantize_input(id, input, rows, C);
+    if (hooks_->replace_product(id, out, input, bias, rows, C, OC)) {
+      used_weights_[id.layer * linear_kind_count + static_cast<std::size_t>(id.kind)] = weight;
+      return;
+    }
+  }
   pot::nn::matmul_forward(out, input, linear_weight(id, weight, OC, C), bias, 1, rows, C, OC,
                           execution_);
 }

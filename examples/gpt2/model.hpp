@@ -76,6 +76,16 @@ class linear_hooks {
   /// \brief Adjusts in place the gradient (rows, C) of the Linear's input.
   virtual void input_gradient(linear_id /*id*/, Scalar* /*dinput*/, std::size_t /*rows*/,
                               std::size_t /*C*/) {}
+
+  /// \brief Computes the Linear's output (rows, OC) = input (rows, C) W^T + bias itself
+  /// (e.g. an integer kernel over packed weights) and returns true, or returns false to
+  /// leave it to the float GEMM. Called after quantize_input. Inference only: a
+  /// backward() after a replaced product would use the master weight.
+  virtual bool replace_product(linear_id /*id*/, Scalar* /*out*/, const Scalar* /*input*/,
+                               const Scalar* /*bias*/, std::size_t /*rows*/, std::size_t /*C*/,
+                               std::size_t /*OC*/) {
+    return false;
+  }
 };
 
 /// \brief A GPT-2 model with its parameters, gradients and activation arena.

@@ -1,0 +1,217 @@
+#include "packed_model.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "pot/core/affine.hpp"
+#include "safetensors.hpp"
+
+namespace gpt2 {
+
+namespace {
+
+constexpr const char* format_key = "pot.format";
+constexpr const char* activations_key = "pot.activations";
+constexpr const char* granularity_key = "pot.granularity";
+constexpr const char* config_keys[] = {"n_layer", "n_head", "n_embd", "block_size", "vocab_size"};
+
+std::vector<linear_id> model_linears(const gpt2_config& config) {
+  std::vector<linear_id> ids;
+  for (std::size_t layer = 0; layer < config.n_layer; ++layer)
+    for (std::size_t kind = 0; kind < linear_kind_count; ++kind)
+      ids.push_back({layer, static_cast<linear_kind>(kind)});
+  return ids;
+}
+
+std::string module_prefix(linear_id id) {
+  return "h." + std::to_string(id.layer) + "." + std::string(linear_module_name(id.kind));
+}
+
+bool is_linear_weight(const parameter_tensor& tensor, const gpt2_config& config) {
+  for (const linear_id id : model_linears(config))
+    if (tensor.name == linear_weight_name(id)) return true;
+  return false;
+}
+
+const tensor& required(const safetensors_file& file, const std::string& name) {
+  const tensor* found = file.find(name);
+  if (found == nullptr) throw std::runtime_error("missing tensor " + name);
+  return *found;
+}
+
+std::size_t config_entry(const std::map<std::string, std::string>& metadata, const std::string& key) {
+  const auto found = metadata.find(key);
+  if (found == metadata.end()) throw std::runtime_error("missing metadata entry " + key);
+  std::size_t used = 0;
+  const unsigned long long value = std::stoull(found->second, &used);
+  if (used != found->second.size()) throw std::runtime_error("metadata " + key + " is not a count");
+  return static_cast<std::size_t>(value);
+}
+
+}  // namespace
+
+std::size_t packed_model::float32_weight_bytes() const {
+  std::size_t total = 0;
+  for (const auto& linear : linears) total += linear->float32_bytes();
+  return total;
+}
+
+std::size_t packed_model::packed_weight_bytes() const {
+  std::size_t total = 0;
+  for (const auto& linear : linears) total += linear->packed_bytes();
+  return total;
+}
+
+packed_model pack_model(const gpt2_config& config, std::span<const float> parameters,
+                        const quantization_options& options, std::span<const activation_qparams> activations,
+                        std::map<std::string, std::string> metadata) {
+  const std::vector<parameter_tensor> tensors = gpt2_parameters(config);
+  if (parameters.size() != gpt2_parameter_count(config))
+    throw std::invalid_argument("pot: " + std::to_string(parameters.size()) + " parameters for a model of " +
+                                std::to_string(gpt2_parameter_count(config)));
+  if (options.activations == activation_type::none)
+    throw std::invalid_argument("pot: a packed model needs 8-bit activations (uint8 or int8) for its "
+                                "integer path, not float");
+  const std::vector<linear_id> ids = model_linears(config);
+  if (activations.size() != ids.size())
+    throw std::invalid_argument("pot: " + std::to_string(activations.size()) +
+                                " activation parameter sets for " + std::to_string(ids.size()) + " Linears");
+  packed_model model{config, options, std::vector<float>(parameters.begin(), parameters.end()), {},
+                     std::vector<activation_qparams>(activations.begin(), activations.end()),
+                     std::move(metadata)};
+  const weight_format& format = find_weight_format(options.format);
+  for (const linear_id id : ids) {
+    const parameter_tensor& weight = find_parameter(tensors, linear_weight_name(id));
+    const std::span<float> values = std::span<float>(model.parameters).subspan(weight.offset, weight.size);
+    model.linears.push_back(format.pack(values, weight.shape[0], weight.shape[1], options.granularity));
+    model.linears.back()->dequantize(values);
+  }
+  return model;
+}
+
+void save_packed_model(const std::filesystem::path& path, const packed_model& model) {
+  safetensors_file file;
+  const std::vector<parameter_tensor> tensors = gpt2_parameters(model.config);
+  for (const parameter_tensor& t : tensors) {
+    if (is_linear_weight(t, model.config)) continue;
+    file.tensors.push_back(make_f32_tensor(
+        t.name, t.hf_shape, std::span<const float>(model.parameters).subspan(t.offset, t.size)));
+  }
+  for (const linear_id id : model_linears(model.config)) {
+    const packed_linear& linear = *model.linears[linear_index(id)];
+    const std::string prefix = module_prefix(id);
+    const std::vector<std::uint8_t> codes = linear.packed_codes();
+    tensor code_tensor{prefix + ".weight_codes", dtype::U8, {linear.rows(), codes.size() / linear.rows()}, {}};
+    code_tensor.bytes.resize(codes.size());
+    std::memcpy(code_tensor.bytes.data(), codes.data(), codes.size());
+    file.tensors.push_back(std::move(code_tensor));
+    file.tensors.push_back(make_f32_tensor(prefix + ".weight_scales", {linear.scales().size()}, linear.scales()));
+    const activation_qparams& q = model.activations[linear_index(id)];
+    file.tensors.push_back(make_f32_tensor(prefix + ".input_scale", {1}, std::span<const float>(&q.scale, 1)));
+    file.tensors.push_back(
+        make_i32_tensor(prefix + ".input_zero_point", {1}, std::span<const std::int32_t>(&q.zero_point, 1)));
+  }
+  file.metadata = model.metadata;
+  const std::size_t config_values[] = {model.config.n_layer, model.config.n_head, model.config.n_embd,
+                                       model.config.block_size, model.config.vocab_size};
+  for (std::size_t i = 0; i < std::size(config_keys); ++i)
+    file.metadata[config_keys[i]] = std::to_string(config_values[i]);
+  file.metadata[format_key] = format_name(model.options.format);
+  file.metadata[activations_key] = activation_type_name(model.options.activations);
+  file.metadata[granularity_key] = granularity_name(model.options.granularity);
+  write_safetensors(path, file);
+}
+
+bool is_packed_model_file(const std::filesystem::path& path) {
+  return read_safetensors(path).metadata.contains(format_key);
+}
+
+packed_model load_packed_model(const std::filesystem::path& path) {
+  const safetensors_file file = read_safetensors(path);
+  try {
+    packed_model model;
+    model.config = {config_entry(file.metadata, "n_layer"), config_entry(file.metadata, "n_head"),
+                    config_entry(file.metadata, "n_embd"), config_entry(file.metadata, "block_size"),
+                    config_entry(file.metadata, "vocab_size")};
+    validate(model.config);
+    if (!file.metadata.contains(format_key))
+      throw std::runtime_error("not a packed model (no metadata " + std::string(format_key) +
+                               "; a float checkpoint?)");
+    model.options.format = parse_format_name(file.metadata.at(format_key));
+    model.options.activations = parse_activation_type(file.metadata.at(activations_key));
+    if (model.options.activations == activation_type::none)
+      throw std::runtime_error("packed models have 8-bit activations, this one says float");
+    model.options.granularity = parse_granularity(file.metadata.at(granularity_key));
+    model.metadata = file.metadata;
+    for (const char* key : {format_key, activations_key, granularity_key}) model.metadata.erase(key);
+    for (const char* key : config_keys) model.metadata.erase(key);
+
+    const std::vector<parameter_tensor> tensors = gpt2_parameters(model.config);
+    model.parameters.assign(gpt2_parameter_count(model.config), 0.0f);
+    for (const parameter_tensor& t : tensors) {
+      if (is_linear_weight(t, model.config)) continue;
+      const tensor& stored = required(file, t.name);
+      if (stored.shape != t.hf_shape) throw std::runtime_error("tensor " + t.name + " has the wrong shape");
+      const std::vector<float> values = stored.to_floats();
+      std::copy(values.begin(), values.end(), model.parameters.begin() + static_cast<std::ptrdiff_t>(t.offset));
+    }
+    const weight_format& format = find_weight_format(model.options.format);
+    for (const linear_id id : model_linears(model.config)) {
+      const std::string prefix = module_prefix(id);
+      const parameter_tensor& weight = find_parameter(tensors, linear_weight_name(id));
+      const std::size_t rows = weight.shape[0], cols = weight.shape[1];
+      const tensor& codes = required(file, prefix + ".weight_codes");
+      if (codes.type != dtype::U8 || codes.shape.size() != 2 || codes.shape[0] != rows)
+        throw std::runtime_error("tensor " + prefix + ".weight_codes must be U8 with " + std::to_string(rows) +
+                                 " rows");
+      std::vector<std::uint8_t> packed(codes.bytes.size());
+      std::memcpy(packed.data(), codes.bytes.data(), packed.size());
+      model.linears.push_back(
+          format.unpack(rows, cols, packed, required(file, prefix + ".weight_scales").to_floats()));
+      model.linears.back()->dequantize(
+          std::span<float>(model.parameters).subspan(weight.offset, weight.size));
+      const std::vector<float> scale = required(file, prefix + ".input_scale").to_floats();
+      const std::vector<std::int64_t> zero_point = required(file, prefix + ".input_zero_point").to_integers();
+      if (scale.size() != 1 || zero_point.size() != 1)
+        throw std::runtime_error("activation parameters of " + prefix + " must hold one value each");
+      model.activations.push_back(
+          {model.options.activations, scale[0], static_cast<std::int32_t>(zero_point[0])});
+      activation_quantizer check(model.activations.back());  // throws on an invalid scale or zero point
+    }
+    return model;
+  } catch (const std::exception& error) {
+    throw std::runtime_error("pot: " + path.string() + ": " + error.what());
+  }
+}
+
+integer_hooks::integer_hooks(const packed_model& model, pot::linalg::execution execution)
+    : model_(model), execution_(execution) {}
+
+bool integer_hooks::replace_product(linear_id id, float* out, const float* input, const float* bias,
+                                    std::size_t rows, std::size_t C, std::size_t OC) {
+  const packed_linear& weights = *model_.linears[linear_index(id)];
+  const activation_qparams& q = model_.activations[linear_index(id)];
+  accumulators_.resize(rows * OC);
+  if (q.type == activation_type::uint8) {
+    const auto params = pot::make_affine_params<std::uint8_t>(q.scale, q.zero_point);
+    codes_u8_.resize(rows * C);
+    for (std::size_t i = 0; i < rows * C; ++i) codes_u8_[i] = pot::quantize(input[i], params);
+    weights.multiply(codes_u8_, rows, q.zero_point, accumulators_, execution_);
+  } else {
+    const auto params = pot::make_affine_params<std::int8_t>(q.scale, q.zero_point);
+    codes_i8_.resize(rows * C);
+    for (std::size_t i = 0; i < rows * C; ++i) codes_i8_[i] = pot::quantize(input[i], params);
+    weights.multiply(codes_i8_, rows, q.zero_point, accumulators_, execution_);
+  }
+  const double input_rescale = static_cast<double>(weights.min_level()) * static_cast<double>(q.scale);
+  const std::span<const float> scales = weights.scales();
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t o = 0; o < OC; ++o) {
+      const double rescale = input_rescale * static_cast<double>(scales[scales.size() == 1 ? 0 : o]);
+      out[r * OC + o] = static_cast<float>(static_cast<double>(accumulators_[r * OC + o]) * rescale +
+                                           static_cast<double>(bias[o]));
+    }
+  return true;
+}
+
+}  // namespace gpt2
