@@ -15,6 +15,7 @@ namespace pot::linalg {
 /// be zero), then `alpha * sum + beta * C`; when beta == T{} C is overwritten without
 /// being read, so NaN or garbage in C does not propagate. Works for any T with +, *, ==
 /// and a zero `T{}` (float, long double, autodiff variables), on the calling thread.
+/// As in BLAS, C must not overlap A or B.
 ///
 /// \throws std::invalid_argument from check_gemm_arguments.
 template <class T>
