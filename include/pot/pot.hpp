@@ -28,6 +28,7 @@
 #include "pot/simd/dequantize.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
 #include "pot/simd/integer_dot.hpp"
+#include "pot/simd/s16_gemm_micro_kernel.hpp"
 #include "pot/simd/shift_accumulate.hpp"
 
 #include "pot/quant/fake_quant.hpp"

@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// \brief GEMM over packed PoT weights: `C (M, N) = (A - zp) (M, K) * W (N, K)^T` exactly in
-/// int32, with the weights of a panel of rows decoded once to int8 / int16 (or codes for
-/// the shift kernel) and reused for every activation row.
+/// int32, with the weights of a panel of rows decoded once to int16 (or codes for the
+/// shift kernel) and reused for every activation row.
 
 #include <algorithm>
 #include <cstddef>
@@ -10,24 +10,105 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"
+#include "pot/simd/code_decoding.hpp"
+#include "pot/simd/s16_gemm_micro_kernel.hpp"
+#include "pot/simd/shift_accumulate.hpp"
 
 namespace pot::linalg {
 
-/// \brief Weight rows decoded together: 32 rows of K <= 4096 int8 weights take 128 KiB,
-/// so a panel stays in L2 while every activation row streams past it.
-inline constexpr std::size_t pot_gemm_panel_rows = 32;
+namespace detail {
+
+/// Runs the int16 micro-kernel over all M activation rows against one decoded panel:
+/// full tiles of 6 rows, then one tile of the 1 to 5 rows left.
+inline void s16_panel_times_activations(const std::int16_t* a, std::size_t M, std::size_t lda,
+                                        const std::int16_t* panel, std::int32_t* c, std::size_t ldc,
+                                        std::size_t cols) {
+  const std::size_t pairs = lda / 2;
+  std::size_t m = 0;
+  for (; m + simd::s16_tile_rows <= M; m += simd::s16_tile_rows)
+    simd::s16_micro_kernel<simd::s16_tile_rows>(a + m * lda, lda, panel, pairs, c + m * ldc, ldc, cols);
+  const auto rest = [&]<std::size_t Rows>(std::integral_constant<std::size_t, Rows>) {
+    simd::s16_micro_kernel<Rows>(a + m * lda, lda, panel, pairs, c + m * ldc, ldc, cols);
+  };
+  switch (M - m) {
+    case 1: rest(std::integral_constant<std::size_t, 1>{}); break;
+    case 2: rest(std::integral_constant<std::size_t, 2>{}); break;
+    case 3: rest(std::integral_constant<std::size_t, 3>{}); break;
+    case 4: rest(std::integral_constant<std::size_t, 4>{}); break;
+    case 5: rest(std::integral_constant<std::size_t, 5>{}); break;
+    default: break;
+  }
+}
+
+/// The table kernel for ranges <= 14: activations centered and widened to int16 once
+/// (K padded to even), weights decoded 16 rows at a time into a pair-interleaved int16
+/// panel (simd/s16_gemm_micro_kernel.hpp) that every activation row then reuses; threads
+/// take whole panels. A panel of K <= 4096 takes at most 128 KiB, so it stays in L2 while
+/// the activation rows stream past it.
+template <pot_type P>
+inline void pot_gemm_s16(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+                         std::span<std::int32_t> c, execution settings) {
+  static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+  const std::size_t K = w.cols, N = w.rows, lda = K + K % 2;
+  std::vector<std::int16_t> a16(M * lda, 0);  // (M, K + K % 2)
+  for (std::size_t m = 0; m < M; ++m)
+    for (std::size_t k = 0; k < K; ++k)
+      a16[m * lda + k] = static_cast<std::int16_t>(std::int32_t{a.codes[m * K + k]} - a.zero_point);
+  const std::size_t panels = (N + simd::s16_panel_rows - 1) / simd::s16_panel_rows;
+  parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
+    std::vector<std::uint8_t> codes(simd::s16_panel_rows * K);  // (16, K)
+    std::vector<std::int16_t> panel(simd::s16_panel_rows * lda);
+    for (std::size_t p = first_panel; p < last_panel; ++p) {
+      const std::size_t n0 = p * simd::s16_panel_rows;
+      const std::size_t rows = std::min(simd::s16_panel_rows, N - n0);
+      for (std::size_t n = 0; n < rows; ++n)
+        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes).subspan(n * K, K));
+      simd::pack_s16_panel(rows, K, [&](std::size_t n, std::size_t k) { return table[codes[n * K + k]]; },
+                           panel.data());
+      s16_panel_times_activations(a16.data(), M, lda, panel.data(), c.data() + n0, N, rows);
+    }
+  }, settings);
+}
+
+/// The shift kernel: codes of a panel of rows unpacked once to int32, then each
+/// activation row shift-accumulated against every row of the panel.
+template <pot_type P>
+inline void pot_gemm_shift(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+                           std::span<std::int32_t> c, execution settings) {
+  constexpr std::size_t panel_rows = 32;  // 32 rows of K <= 4096 int32 codes: 512 KiB at most
+  const std::size_t K = w.cols, N = w.rows;
+  std::vector<std::int32_t> a32(M * K);
+  for (std::size_t i = 0; i < a32.size(); ++i) a32[i] = std::int32_t{a.codes[i]} - a.zero_point;
+  const std::size_t panels = (N + panel_rows - 1) / panel_rows;
+  parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
+    std::vector<std::int32_t> panel(panel_rows * K);
+    for (std::size_t p = first_panel; p < last_panel; ++p) {
+      const std::size_t n0 = p * panel_rows, n1 = std::min(N, n0 + panel_rows);
+      for (std::size_t n = n0; n < n1; ++n)
+        simd::unpack_row_codes<P::bits>(w.row(n), std::span<std::int32_t>(panel).subspan((n - n0) * K, K));
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t n = n0; n < n1; ++n)
+          c[m * N + n] = simd::shift_accumulate<P>(std::span<const std::int32_t>(panel).subspan((n - n0) * K, K),
+                                                   std::span<const std::int32_t>(a32).subspan(m * K, K));
+    }
+  }, settings);
+}
+
+}  // namespace detail
 
 /// \brief Exact integer GEMM: `c[m * N + n] = sum_k (a[m * K + k] - zero_point) *
 /// sign_nk * 2^(e_nk - MinExp)` for row-major `a` (M, K) and `c` (M, N), N = w.rows.
 ///
-/// The same integers as pot_gemv() row by row, for every kernel; panels of weight rows
-/// are split over `settings.threads` threads, so the thread count cannot change a result.
+/// The same integers as pot_gemv() row by row, for every kernel. pot_kernel::table runs
+/// the int16 micro-kernel for exponent ranges up to 14 and the shift kernel beyond.
+/// Threads take whole panels of weight rows, so the thread count cannot change a result.
 /// \throws std::invalid_argument on mismatched sizes, a zero point outside Q's range, or
 /// K above max_exact_int32_depth<P>.
 template <pot_type P, class Q>
@@ -44,66 +125,23 @@ void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t
   detail::require_shape(w, K, c.size(), M * N);
   require_exact_int32_depth<P>(K);
   std::vector<std::uint8_t> shifted(a.size());
-  detail::prepared_activations all{center_activations(a, zero_point, shifted), {}, {}};
-  detail::prepare_for<P>(kernel, all);
-  const std::size_t panels = (N + pot_gemm_panel_rows - 1) / pot_gemm_panel_rows;
-  parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
-    detail::row_scratch scratch;
-    std::vector<std::int8_t> panel8;
-    std::vector<std::int16_t> panel16;
-    std::vector<std::int32_t> panel32;
-    for (std::size_t panel = first_panel; panel < last_panel; ++panel) {
-      const std::size_t n0 = panel * pot_gemm_panel_rows;
-      const std::size_t n1 = std::min(N, n0 + pot_gemm_panel_rows);
-      if (kernel == pot_kernel::reference) {
-        for (std::size_t m = 0; m < M; ++m)
-          for (std::size_t n = n0; n < n1; ++n)
-            c[m * N + n] = detail::reference_row_dot<P>(
-                w.row(n), {all.u8.codes.subspan(m * K, K), all.u8.zero_point});
-        continue;
-      }
-      const bool int8_table = kernel == pot_kernel::table && detail::table_uses_int8<P>;
-      const bool int16_table = kernel == pot_kernel::table && detail::table_uses_int16<P>;
-      // Decode the panel once.
-      std::vector<std::uint8_t> codes(K);
-      panel8.resize(int8_table ? (n1 - n0) * K : 0);
-      panel16.resize(int16_table ? (n1 - n0) * K : 0);
-      panel32.resize(!int8_table && !int16_table ? (n1 - n0) * K : 0);
-      for (std::size_t n = n0; n < n1; ++n) {
-        const std::size_t offset = (n - n0) * K;
-        if (!int8_table && !int16_table) {
-          simd::unpack_row_codes<P::bits>(w.row(n), std::span<std::int32_t>(panel32).subspan(offset, K));
-          continue;
-        }
-        simd::unpack_row_codes<P::bits>(w.row(n), std::span<std::uint8_t>(codes));
-        if constexpr (detail::table_uses_int8<P>) {
-          static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
-          for (std::size_t k = 0; k < K; ++k) panel8[offset + k] = table[codes[k]];
-        } else if constexpr (detail::table_uses_int16<P>) {
-          static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
-          for (std::size_t k = 0; k < K; ++k) panel16[offset + k] = table[codes[k]];
-        }
-      }
-      for (std::size_t m = 0; m < M; ++m) {
-        for (std::size_t n = n0; n < n1; ++n) {
-          const std::size_t offset = (n - n0) * K;
-          std::int32_t dot;
-          if (int8_table) {
-            const auto d = simd::dot_u8s8(all.u8.codes.data() + m * K, panel8.data() + offset, K);
-            dot = static_cast<std::int32_t>(static_cast<std::uint32_t>(d.products) -
-                                            static_cast<std::uint32_t>(all.u8.zero_point) *
-                                                static_cast<std::uint32_t>(d.weights));
-          } else if (int16_table) {
-            dot = simd::dot_s16(all.centered16.data() + m * K, panel16.data() + offset, K);
-          } else {
-            dot = simd::shift_accumulate<P>(std::span<const std::int32_t>(panel32).subspan(offset, K),
-                                            std::span<const std::int32_t>(all.centered32).subspan(m * K, K));
-          }
-          c[m * N + n] = dot;
-        }
-      }
+  const centered_activations centered = center_activations(a, zero_point, shifted);
+  if (kernel == pot_kernel::reference) {
+    parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t n = first; n < last; ++n)
+          c[m * N + n] = detail::reference_row_dot<P>(
+              w.row(n), {centered.codes.subspan(m * K, K), centered.zero_point});
+    }, settings);
+    return;
+  }
+  if constexpr (detail::shift_range<P> <= 14) {
+    if (kernel == pot_kernel::table) {
+      detail::pot_gemm_s16(w, centered, M, c, settings);
+      return;
     }
-  }, settings);
+  }
+  detail::pot_gemm_shift(w, centered, M, c, settings);
 }
 
 /// \brief pot_gemm() over all of a packed_matrix.

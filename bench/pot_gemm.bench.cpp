@@ -1,0 +1,115 @@
+// PoT-weight GEMM at GPT-2 small shapes: pot::linalg::pot_gemm (4-bit pot<4, 0, 7>
+// weights, int8 activations, exact int32 result) next to our float gemm
+// (pot::linalg::gemm<float>) and, where installed, OpenBLAS cblas_sgemm, in the same run.
+//
+// The counter "GFLOP/s" is 2 M N K per second for every case (multiply-adds counted as
+// two operations whatever their type), so the ratios compare time to the same product.
+// Arguments: M (activation rows, B*T), N (outputs), K (inputs), threads. All compute
+// C (M, N) = A (M, K) W (N, K)^T, the Linear forward.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "pot/core/pot.hpp"
+#include "pot/linalg/gemm.hpp"
+#include "pot/linalg/pot_gemm.hpp"
+#include "pot/quant/packed_matrix.hpp"
+
+#if defined(POT_HAVE_OPENBLAS)
+#include <cblas.h>
+#endif
+
+namespace {
+
+using weight_format = pot::pot<4, 0, 7>;
+
+struct shape {
+  std::size_t M, N, K;
+  pot::linalg::execution threads;
+  explicit shape(const benchmark::State& state)
+      : M(static_cast<std::size_t>(state.range(0))), N(static_cast<std::size_t>(state.range(1))),
+        K(static_cast<std::size_t>(state.range(2))), threads{static_cast<unsigned>(state.range(3))} {}
+};
+
+std::vector<float> random_floats(std::size_t count) {
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<float> values(count);
+  for (auto& v : values) v = uniform(rng);
+  return values;
+}
+
+void report_flops(benchmark::State& state, const shape& s) {
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2e-9 * static_cast<double>(s.M) * static_cast<double>(s.N) * static_cast<double>(s.K),
+      benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void pot4_int8_gemm(benchmark::State& state) {
+  const shape s(state);
+  const pot::packed_matrix<weight_format> w(random_floats(s.N * s.K), s.N, s.K);
+  std::vector<std::int8_t> a(s.M * s.K);
+  std::mt19937 rng(2);
+  for (auto& q : a) q = static_cast<std::int8_t>(rng());
+  std::vector<std::int32_t> c(s.M * s.N);
+  for (auto _ : state) {
+    pot::linalg::pot_gemm<weight_format, std::int8_t>(w, a, s.M, -3, c, pot::linalg::pot_kernel::table, s.threads);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+}
+
+void float_gemm(benchmark::State& state) {
+  const shape s(state);
+  const auto a = random_floats(s.M * s.K), w = random_floats(s.N * s.K);
+  std::vector<float> c(s.M * s.N);
+  using pot::linalg::transpose;
+  for (auto _ : state) {
+    pot::linalg::gemm<float>(transpose::no, transpose::yes, s.M, s.N, s.K, 1.0f, a.data(), s.K, w.data(), s.K,
+                             0.0f, c.data(), s.N, s.threads);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+}
+
+#if defined(POT_HAVE_OPENBLAS)
+void openblas_sgemm(benchmark::State& state) {
+  const shape s(state);
+  openblas_set_num_threads(static_cast<int>(s.threads.threads));
+  const auto a = random_floats(s.M * s.K), w = random_floats(s.N * s.K);
+  std::vector<float> c(s.M * s.N);
+  const auto i = [](std::size_t n) { return static_cast<int>(n); };
+  for (auto _ : state) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, i(s.M), i(s.N), i(s.K), 1.0f, a.data(), i(s.K),
+                w.data(), i(s.K), 0.0f, c.data(), i(s.N));
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  report_flops(state, s);
+}
+#endif
+
+void gpt2_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "threads"});
+  for (const int threads : {1, 2})
+    for (const auto& [N, K] : {std::pair{3072, 768}, {768, 768}, {2304, 768}, {768, 3072}})
+      b->Args({768, N, K, threads});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(pot4_int8_gemm)->Apply(gpt2_shapes);
+BENCHMARK(float_gemm)->Apply(gpt2_shapes);
+#if defined(POT_HAVE_OPENBLAS)
+BENCHMARK(openblas_sgemm)->Apply(gpt2_shapes);
+// Which OpenBLAS kernel the baseline ran, in the JSON context of every run.
+const bool openblas_core_recorded = (benchmark::AddCustomContext("openblas_core", openblas_get_corename()), true);
+#endif
+
+}  // namespace
+
+BENCHMARK_MAIN();
