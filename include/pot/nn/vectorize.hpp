@@ -1,0 +1,50 @@
+/// \file
+/// \brief What the float fast paths of the nn layers share: the xsimd register type and
+/// loads and stores that also cover the last, partial register of a row.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+namespace pot::nn {
+
+/// \brief True when Scalar is float and xsimd has a SIMD architecture for this build:
+/// then the layers run their xsimd loops, and every other Scalar (double as the
+/// reference, autodiff variables) the generic scalar loop.
+template <class Scalar>
+inline constexpr bool has_simd_path =
+    std::is_same_v<Scalar, float> && !std::is_same_v<xsimd::default_arch, xsimd::unavailable>;
+
+namespace detail {
+
+/// \brief The float register of the build's widest xsimd architecture.
+using float_batch = xsimd::batch<float>;
+
+/// \brief Loads `count` floats (1 to float_batch::size) from `source`; lanes past
+/// `count` are zero.
+///
+/// A partial register goes through a zeroed buffer, so the last values of a row get
+/// the same arithmetic as the others and a result does not depend on where it sits.
+inline float_batch load_batch(const float* source, std::size_t count) noexcept {
+  if (count == float_batch::size) return float_batch::load_unaligned(source);
+  alignas(float_batch::arch_type::alignment()) float buffer[float_batch::size] = {};
+  std::copy_n(source, count, buffer);
+  return float_batch::load_aligned(buffer);
+}
+
+/// \brief Stores the first `count` lanes (1 to float_batch::size) of `values` at `target`.
+inline void store_batch(float* target, const float_batch& values, std::size_t count) noexcept {
+  if (count == float_batch::size) {
+    values.store_unaligned(target);
+    return;
+  }
+  alignas(float_batch::arch_type::alignment()) float buffer[float_batch::size];
+  values.store_aligned(buffer);
+  std::copy_n(buffer, count, target);
+}
+
+}  // namespace detail
+}  // namespace pot::nn
