@@ -22,6 +22,10 @@ int run_eval(arguments& args);
 int run_generate(arguments& args);
 int run_dump(arguments& args);
 int run_demo(arguments& args);
+int run_quantize(arguments& args);
+int run_qat(arguments& args);
+int run_infer(arguments& args);
+int run_paper(arguments& args);
 
 /// \brief A float training run as `gpt2 train` performs it.
 struct training_session {

@@ -24,6 +24,10 @@ constexpr subcommand subcommands[] = {
     {"generate", "sample text from a checkpoint (temperature, top-k)", gpt2::run_generate},
     {"dump", "write loss, logits and every gradient of a token batch, for PyTorch", gpt2::run_dump},
     {"demo", "train the paper's nanoGPT config briefly and report val loss", gpt2::run_demo},
+    {"quantize", "post-training PoT quantization of a checkpoint into a packed model", gpt2::run_quantize},
+    {"qat", "quantization-aware fine-tuning with STE, exporting a packed model", gpt2::run_qat},
+    {"infer", "integer shift path of a packed model vs its fake-quant forward", gpt2::run_infer},
+    {"paper", "the paper's PTQ/QAT tables into docs/results.md", gpt2::run_paper},
 };
 
 void print_usage(std::ostream& out) {
