@@ -5,6 +5,8 @@
 
 #include "commands.hpp"
 #include "model_io.hpp"
+#include "packed_model.hpp"
+#include "quantize_pipeline.hpp"
 
 namespace gpt2 {
 
@@ -13,7 +15,8 @@ namespace {
 constexpr const char* usage = R"(usage: gpt2 eval --model FILE [options]
 
 Val loss (mean over fixed val batches, as common.py's evaluate) and perplexity of a
-float checkpoint written by `gpt2 train`.
+float checkpoint written by `gpt2 train`, or of a packed model (gpt2 quantize / qat):
+its fake-quant float forward and its integer path.
 
   --model FILE           model.safetensors
   --data fortunes|FILE   corpus whose last 10% is the val set (default: the checkpoint's)
@@ -46,6 +49,14 @@ int run_eval(arguments& args) {
   if (!model_path) throw std::invalid_argument("pot: eval needs --model FILE (see --help)");
   if (batches == 0 || batch == 0) throw std::invalid_argument("pot: --batches and --batch must be > 0");
 
+  if (is_packed_model_file(*model_path)) {
+    const packed_model packed = load_packed_model(*model_path);
+    const char_tokenizer tokenizer = char_tokenizer::deserialize(packed.metadata.at(tokenizer_metadata_key));
+    const token_split split = corpus_split(data ? *data : packed.metadata.at("corpus"), tokenizer);
+    print_comparison(std::cout, compare_paths(packed, split.val, batch, batches, execution),
+                     pot::linalg::thread_count(execution));
+    return 0;
+  }
   loaded_model loaded = load_model(*model_path, batch, 0, execution);
   const std::string corpus = data ? *data : loaded.metadata.at("corpus");
   const token_split split = corpus_split(corpus, loaded.tokenizer);
