@@ -94,3 +94,25 @@ TEST_CASE("attention rejects a head count that does not divide the channels") {
                                               4, 3),
                   std::invalid_argument);
 }
+
+TEST_CASE("attention float results are bitwise the same on 1, 2 and 4 threads") {
+  // The (batch, head) pairs are split over threads; each pair writes its own slices,
+  // so the split must not change a single bit. 2 x 3 pairs do not divide evenly by 4.
+  const std::size_t B = 2, T = 19, C = 12, NH = 3;
+  const layer_check::tensor values = layer_check::random_tensor(B * T * 3 * C, 11);
+  const std::vector<float> qkv(values.begin(), values.end());
+  const layer_check::tensor dout_values = layer_check::random_tensor(B * T * C, 12);
+  const std::vector<float> dout(dout_values.begin(), dout_values.end());
+  auto run = [&](unsigned threads) {
+    std::vector<float> out(B * T * C), att(B * NH * T * T), dqkv(B * T * 3 * C, 0.5f);
+    pot::nn::attention_forward(out.data(), att.data(), qkv.data(), B, T, C, NH, {threads});
+    pot::nn::attention_backward(dqkv.data(), dout.data(), qkv.data(), att.data(), B, T, C, NH,
+                                {threads});
+    out.insert(out.end(), att.begin(), att.end());
+    out.insert(out.end(), dqkv.begin(), dqkv.end());
+    return out;
+  };
+  const std::vector<float> one_thread = run(1);
+  CHECK(run(2) == one_thread);
+  CHECK(run(4) == one_thread);
+}

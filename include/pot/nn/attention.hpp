@@ -7,9 +7,11 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pot/linalg/gemm.hpp"
+#include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/softmax.hpp"
 
 namespace pot::nn {
@@ -18,6 +20,17 @@ namespace pot::nn {
 /// stop at key column i + block, so the work skipped above the diagonal grows as the
 /// block shrinks, while each GEMM stays large enough to run at full speed.
 inline constexpr std::size_t attention_row_block = 64;
+
+/// \brief Threads for attention's loop over (batch, head) pairs: `exec` for float and
+/// double, whose pairs write disjoint slices of the outputs; one for every other type,
+/// since an autodiff variable records onto its own thread's tape.
+///
+/// The heads are split over threads, not each head's GEMMs: a head's products (T x T x
+/// C/NH) are far below the work linalg::gemm starts a thread for.
+template <class Scalar>
+linalg::execution head_threads(linalg::execution exec) noexcept {
+  return std::is_floating_point_v<Scalar> ? exec : linalg::execution{1};
+}
 
 /// \brief Throws std::invalid_argument unless NH > 0 heads divide C channels.
 inline void check_attention_heads(std::size_t C, std::size_t NH) {
@@ -35,7 +48,7 @@ inline void check_attention_heads(std::size_t C, std::size_t NH) {
 /// \param T sequence length
 /// \param C channels
 /// \param NH attention heads
-/// \param exec threads for the GEMMs
+/// \param exec threads, over the (batch, head) pairs
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>
 void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t B, std::size_t T,
@@ -45,18 +58,22 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
   const std::size_t hs = C / NH;
   const std::size_t C3 = 3 * C;
   const Scalar scale = Scalar(1.0 / std::sqrt(static_cast<double>(hs)));
-  for (std::size_t b = 0; b < B; ++b) {
-    for (std::size_t h = 0; h < NH; ++h) {
+  const linalg::execution one_thread{1};
+  linalg::parallel_for(0, B * NH, [&](std::size_t first_head, std::size_t last_head) {
+    for (std::size_t head = first_head; head < last_head; ++head) {
+      const std::size_t b = head / NH;
+      const std::size_t h = head % NH;
       const Scalar* query = qkv + b * T * C3 + h * hs;  // (T, hs), row stride 3C
       const Scalar* key = query + C;
       const Scalar* value = query + 2 * C;
-      Scalar* probs = att + (b * NH + h) * T * T;  // (T, T)
+      Scalar* probs = att + head * T * T;  // (T, T)
       Scalar* head_out = out + b * T * C + h * hs;  // (T, hs), row stride C
       for (std::size_t first = 0; first < T; first += attention_row_block) {
         const std::size_t last = std::min(T, first + attention_row_block);
         // Scores of rows [first, last) against keys [0, last): the rest is masked.
         linalg::gemm<Scalar>(transpose::no, transpose::yes, last - first, last, hs, scale,
-                             query + first * C3, C3, key, C3, Scalar(0), probs + first * T, T, exec);
+                             query + first * C3, C3, key, C3, Scalar(0), probs + first * T, T,
+                             one_thread);
         for (std::size_t t = first; t < last; ++t) {
           Scalar* row = probs + t * T;
           softmax_row_forward(row, row, t + 1);
@@ -64,10 +81,10 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
         }
         linalg::gemm<Scalar>(transpose::no, transpose::no, last - first, hs, last, Scalar(1),
                              probs + first * T, T, value, C3, Scalar(0), head_out + first * C, C,
-                             exec);
+                             one_thread);
       }
     }
-  }
+  }, head_threads<Scalar>(exec));
 }
 
 /// \brief Backward of attention_forward; accumulates into dqkv.
@@ -79,7 +96,7 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
 /// \param T sequence length
 /// \param C channels
 /// \param NH attention heads
-/// \param exec threads for the GEMMs
+/// \param exec threads, over the (batch, head) pairs
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>
 void attention_backward(Scalar* dqkv, const Scalar* dout, const Scalar* qkv, const Scalar* att,
@@ -90,17 +107,21 @@ void attention_backward(Scalar* dqkv, const Scalar* dout, const Scalar* qkv, con
   const std::size_t hs = C / NH;
   const std::size_t C3 = 3 * C;
   const Scalar scale = Scalar(1.0 / std::sqrt(static_cast<double>(hs)));
-  std::vector<Scalar> dprobs(std::min(T, attention_row_block) * T);   // (block, T)
-  std::vector<Scalar> dscores(std::min(T, attention_row_block) * T);  // (block, T)
-  for (std::size_t b = 0; b < B; ++b) {
-    for (std::size_t h = 0; h < NH; ++h) {
+  const linalg::execution one_thread{1};
+  linalg::parallel_for(0, B * NH, [&](std::size_t first_head, std::size_t last_head) {
+    // Scratch per chunk of heads, so that threads share nothing they write.
+    std::vector<Scalar> dprobs(std::min(T, attention_row_block) * T);   // (block, T)
+    std::vector<Scalar> dscores(std::min(T, attention_row_block) * T);  // (block, T)
+    for (std::size_t head = first_head; head < last_head; ++head) {
+      const std::size_t b = head / NH;
+      const std::size_t h = head % NH;
       const Scalar* query = qkv + b * T * C3 + h * hs;  // (T, hs), row stride 3C
       const Scalar* key = query + C;
       const Scalar* value = query + 2 * C;
       Scalar* dquery = dqkv + b * T * C3 + h * hs;
       Scalar* dkey = dquery + C;
       Scalar* dvalue = dquery + 2 * C;
-      const Scalar* probs = att + (b * NH + h) * T * T;  // (T, T)
+      const Scalar* probs = att + head * T * T;  // (T, T)
       const Scalar* head_dout = dout + b * T * C + h * hs;  // (T, hs), row stride C
       for (std::size_t first = 0; first < T; first += attention_row_block) {
         const std::size_t last = std::min(T, first + attention_row_block);
@@ -108,25 +129,27 @@ void attention_backward(Scalar* dqkv, const Scalar* dout, const Scalar* qkv, con
         // dprobs (rows, last) = dout[first:last] @ v[0:last]^T
         linalg::gemm<Scalar>(transpose::no, transpose::yes, rows, last, hs, Scalar(1),
                              head_dout + first * C, C, value, C3, Scalar(0), dprobs.data(), T,
-                             exec);
+                             one_thread);
         // dv[0:last] += probs[first:last, 0:last]^T @ dout[first:last]
         linalg::gemm<Scalar>(transpose::yes, transpose::no, last, hs, rows, Scalar(1),
                              probs + first * T, T, head_dout + first * C, C, Scalar(1), dvalue, C3,
-                             exec);
-        // dscores (rows, last); the masked entries above the diagonal stay 0.
-        std::fill(dscores.begin(), dscores.end(), Scalar(0));
-        for (std::size_t t = first; t < last; ++t)
-          softmax_row_backward(dscores.data() + (t - first) * T, probs + t * T,
-                               dprobs.data() + (t - first) * T, t + 1);
+                             one_thread);
+        // dscores (rows, last): row t gets its causal part [0, t] from the softmax
+        // backward and zeros above the diagonal, so the products below read no stale values.
+        for (std::size_t t = first; t < last; ++t) {
+          Scalar* dscores_row = dscores.data() + (t - first) * T;
+          std::fill(dscores_row, dscores_row + last, Scalar(0));
+          softmax_row_backward(dscores_row, probs + t * T, dprobs.data() + (t - first) * T, t + 1);
+        }
         // dq[first:last] += scale * dscores @ k[0:last]
         linalg::gemm<Scalar>(transpose::no, transpose::no, rows, hs, last, scale, dscores.data(), T,
-                             key, C3, Scalar(1), dquery + first * C3, C3, exec);
+                             key, C3, Scalar(1), dquery + first * C3, C3, one_thread);
         // dk[0:last] += scale * dscores^T @ q[first:last]
         linalg::gemm<Scalar>(transpose::yes, transpose::no, last, hs, rows, scale, dscores.data(), T,
-                             query + first * C3, C3, Scalar(1), dkey, C3, exec);
+                             query + first * C3, C3, Scalar(1), dkey, C3, one_thread);
       }
     }
-  }
+  }, head_threads<Scalar>(exec));
 }
 
 }  // namespace pot::nn

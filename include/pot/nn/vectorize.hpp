@@ -24,13 +24,14 @@ namespace detail {
 using float_batch = xsimd::batch<float>;
 
 /// \brief Loads `count` floats (1 to float_batch::size) from `source`; lanes past
-/// `count` are zero.
+/// `count` hold `fill` (0 for sums; -infinity where a maximum or exp must ignore them).
 ///
-/// A partial register goes through a zeroed buffer, so the last values of a row get
+/// A partial register goes through a filled buffer, so the last values of a row get
 /// the same arithmetic as the others and a result does not depend on where it sits.
-inline float_batch load_batch(const float* source, std::size_t count) noexcept {
+inline float_batch load_batch(const float* source, std::size_t count, float fill = 0.0f) noexcept {
   if (count == float_batch::size) return float_batch::load_unaligned(source);
-  alignas(float_batch::arch_type::alignment()) float buffer[float_batch::size] = {};
+  alignas(float_batch::arch_type::alignment()) float buffer[float_batch::size];
+  std::fill_n(buffer, float_batch::size, fill);
   std::copy_n(source, count, buffer);
   return float_batch::load_aligned(buffer);
 }
