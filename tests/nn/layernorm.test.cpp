@@ -103,3 +103,10 @@ TEST_CASE("layernorm rejects zero channels") {
                                               &value, 1, 1, 0),
                   std::invalid_argument);
 }
+
+TEST_CASE("layernorm float fast path (eight partial sums, xsimd rows) agrees with double") {
+  // C = 133: sixteen whole groups of eight partial sums and registers, then a tail of 5.
+  // The tolerance is the default float one of the other layers' checks.
+  SUBCASE("B=2 T=3 C=133") { layer_check::check_float_matches_double(layernorm_case{2, 3, 133}, 4); }
+  SUBCASE("B=1 T=2 C=768") { layer_check::check_float_matches_double(layernorm_case{1, 2, 768}, 5); }
+}
