@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "pot/linalg/gemm.hpp"
+#include "pot/nn/vectorize.hpp"
 
 namespace pot::nn {
 
@@ -27,8 +28,7 @@ void matmul_forward(Scalar* out, const Scalar* inp, const Scalar* weight, const 
   linalg::gemm<Scalar>(transpose::no, transpose::yes, rows, OC, C, Scalar(1), inp, C, weight, C,
                        Scalar(0), out, OC, exec);
   if (bias == nullptr) return;
-  for (std::size_t row = 0; row < rows; ++row)
-    for (std::size_t o = 0; o < OC; ++o) out[row * OC + o] += bias[o];
+  for (std::size_t row = 0; row < rows; ++row) detail::add(out + row * OC, out + row * OC, bias, OC);
 }
 
 /// \brief Backward of matmul_forward: `dinp += dout @ W`, `dweight += dout^T @ inp`,
@@ -55,8 +55,7 @@ void matmul_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar*
   linalg::gemm<Scalar>(transpose::yes, transpose::no, OC, C, rows, Scalar(1), dout, OC, inp, C,
                        Scalar(1), dweight, C, exec);
   if (dbias == nullptr) return;
-  for (std::size_t row = 0; row < rows; ++row)
-    for (std::size_t o = 0; o < OC; ++o) dbias[o] += dout[row * OC + o];
+  for (std::size_t row = 0; row < rows; ++row) detail::add(dbias, dbias, dout + row * OC, OC);
 }
 
 }  // namespace pot::nn

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "pot/nn/vectorize.hpp"
+
 namespace pot::nn {
 
 /// \brief `out[i] = a[i] + b[i]`.
@@ -13,7 +15,7 @@ namespace pot::nn {
 /// \param N number of values
 template <class Scalar>
 void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N) {
-  for (std::size_t i = 0; i < N; ++i) out[i] = a[i] + b[i];
+  detail::add(out, a, b, N);
 }
 
 /// \brief Backward of residual_forward: both inputs receive `dout` (accumulated with +=).
@@ -23,10 +25,8 @@ void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t
 /// \param N number of values
 template <class Scalar>
 void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N) {
-  for (std::size_t i = 0; i < N; ++i) {
-    da[i] += dout[i];
-    db[i] += dout[i];
-  }
+  detail::add(da, da, dout, N);
+  detail::add(db, db, dout, N);
 }
 
 }  // namespace pot::nn

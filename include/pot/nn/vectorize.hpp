@@ -47,5 +47,22 @@ inline void store_batch(float* target, const float_batch& values, std::size_t co
   std::copy_n(buffer, count, target);
 }
 
+/// \brief `out[i] = a[i] + b[i]` for i < n; `out` may be `a` (then it accumulates `b`).
+///
+/// For float on xsimd registers: g++ -O2 leaves the plain loop scalar (it would need a
+/// run-time check that the pointers do not overlap), and bias adds, bias gradients and
+/// residuals run it over every activation.
+template <class Scalar>
+void add(Scalar* out, const Scalar* a, const Scalar* b, std::size_t n) {
+  if constexpr (has_simd_path<Scalar>) {
+    for (std::size_t i = 0; i < n; i += float_batch::size) {
+      const std::size_t count = std::min(float_batch::size, n - i);
+      store_batch(out + i, load_batch(a + i, count) + load_batch(b + i, count), count);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+  }
+}
+
 }  // namespace detail
 }  // namespace pot::nn
