@@ -14,7 +14,9 @@
 #include <type_traits>
 #include <vector>
 
+#include "pot/nn/adamw.hpp"
 #include "pot/nn/attention.hpp"
+#include "pot/nn/gelu.hpp"
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/transformer_block.hpp"
 
@@ -78,6 +80,29 @@ void layernorm_fwd_bwd(benchmark::State& state, bench_shape shape) {
   }
 }
 
+/// GELU forward + backward over the MLP's (B, T, 4C) activations.
+void gelu_fwd_bwd(benchmark::State& state, bench_shape shape) {
+  const std::size_t N = shape.B * shape.T * 4 * shape.C;
+  const std::vector<float> inp = random_values<float>(N, 1.0f, 1), dout = random_values<float>(N, 1.0f, 2);
+  std::vector<float> out(N), dinp(N);
+  for (auto _ : state) {
+    pot::nn::gelu_forward(out.data(), inp.data(), N);
+    pot::nn::gelu_backward(dinp.data(), inp.data(), dout.data(), N);
+    benchmark::ClobberMemory();
+  }
+}
+
+/// One AdamW update of a block's parameters (12 C^2 + 13 C values).
+void adamw_block(benchmark::State& state, bench_shape shape) {
+  const std::size_t n = pot::nn::block_parameter_count(shape.C);
+  std::vector<float> params = random_values<float>(n, 0.02f, 1), m(n), v(n);
+  const std::vector<float> grads = random_values<float>(n, 0.01f, 2);
+  for (auto _ : state) {
+    pot::nn::adamw_update(params.data(), grads.data(), m.data(), v.data(), n, 10, {}, true);
+    benchmark::ClobberMemory();
+  }
+}
+
 /// attention forward + backward over a random qkv.
 template <class Scalar>
 void attention_fwd_bwd(benchmark::State& state, bench_shape shape) {
@@ -125,6 +150,8 @@ void register_benchmark(const std::string& name, Function function, bench_shape 
 void register_shape(std::size_t B, std::size_t T, std::size_t C, std::size_t NH) {
   register_benchmark("layernorm_fwd_bwd/acc:double", layernorm_fwd_bwd<double>, {B, T, C, NH, 1});
   register_benchmark("layernorm_fwd_bwd/acc:float", layernorm_fwd_bwd<float>, {B, T, C, NH, 1});
+  register_benchmark("gelu_fwd_bwd", gelu_fwd_bwd, {B, T, C, NH, 1});
+  register_benchmark("adamw_block", adamw_block, {B, T, C, NH, 1});
   for (unsigned threads : {1U, 2U}) {
     register_benchmark("attention_fwd_bwd/gemm", attention_fwd_bwd<float>, {B, T, C, NH, threads});
     register_benchmark("block_fwd_bwd/gemm", block_fwd_bwd<float>, {B, T, C, NH, threads});
