@@ -40,6 +40,15 @@ def fmt(value):
     return f"{value:.3g}" if value < 100 else f"{value:.0f}"
 
 
+def busy_caveat(context):
+    """A warning when other work competed for the CPUs (1-minute load above the CPU count)."""
+    load = context.get("load_avg", [])
+    if load and load[0] > (context.get("num_cpus") or 1):
+        return (" (the machine was busy: real times are inflated, CPU-time ratios are the"
+                " steadier figure)")
+    return ""
+
+
 def table(program, rows):
     counters = sorted({k for b in rows.values() for k in b
                        if k in ("Gelem", "GFLOP/s", "weight_GBps", "GBps")})
@@ -94,9 +103,8 @@ def main():
             f" at {context.get('mhz_per_cpu')} MHz, compiler flags `{args.flags.strip()}`"
             + (f", OpenBLAS core `{context['openblas_core']}`" if "openblas_core" in context else "")
             + f". Medians of 3 repetitions. Load average at the start: {load}"
-            " (a machine shared with other engineers' builds: real times are inflated, CPU-time"
-            " ratios are the steadier figure). Ratios are speed-ups over the baseline of the same"
-            " run (> 1: faster).",
+            + busy_caveat(context)
+            + ". Ratios are speed-ups over the baseline of the same run (> 1: faster).",
             "",
         ] + table(program, rows) + [""]
         doc = re.sub(re.escape(begin) + ".*?" + re.escape(end),
