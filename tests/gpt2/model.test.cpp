@@ -6,16 +6,15 @@
 
 #include "model.hpp"
 #include "random.hpp"
+#include "tiny_model.hpp"
 
 namespace {
 
-const gpt2::gpt2_config tiny{.n_layer = 2, .n_head = 2, .n_embd = 8, .block_size = 5, .vocab_size = 11};
-constexpr std::size_t batch = 2;
-constexpr std::size_t sequence = 5;
-
-// Tokens and targets with repeats, so embedding rows gather several gradients.
-const std::vector<std::int32_t> inputs{0, 3, 7, 3, 10, 5, 5, 1, 9, 2};
-const std::vector<std::int32_t> targets{3, 7, 3, 10, 4, 5, 1, 9, 2, 0};
+const gpt2::gpt2_config& tiny = tiny_model::config;
+using tiny_model::batch;
+using tiny_model::inputs;
+using tiny_model::sequence;
+using tiny_model::targets;
 
 // Parameters far from GPT-2's small init, so every nonlinearity (GELU's curve, LayerNorm's
 // normalisation, a softmax that is not uniform) shapes the gradient being checked.

@@ -12,15 +12,16 @@
 #include "pot_format.hpp"
 #include "quantization.hpp"
 #include "random.hpp"
+#include "tiny_model.hpp"
 #include "temporary_directory.hpp"
 
 namespace {
 
-const gpt2::gpt2_config tiny{.n_layer = 2, .n_head = 2, .n_embd = 8, .block_size = 5, .vocab_size = 11};
-constexpr std::size_t batch = 2;
-constexpr std::size_t sequence = 5;
-const std::vector<std::int32_t> inputs{0, 3, 7, 3, 10, 5, 5, 1, 9, 2};
-const std::vector<std::int32_t> targets{3, 7, 3, 10, 4, 5, 1, 9, 2, 0};
+const gpt2::gpt2_config& tiny = tiny_model::config;
+using tiny_model::batch;
+using tiny_model::inputs;
+using tiny_model::sequence;
+using tiny_model::targets;
 const std::vector<std::int32_t> corpus{0, 3, 7, 3, 10, 5, 5, 1, 9, 2, 4, 8, 6, 1, 0, 2, 9, 7, 3, 5, 10, 4, 6, 8};
 
 const gpt2::format_spec e7_log{4, 7, pot::rounding::log, gpt2::zero_policy::clamp};
