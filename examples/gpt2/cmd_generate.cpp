@@ -1,13 +1,17 @@
-// `gpt2 generate`: sample text from a float checkpoint with temperature and top-k.
+// `gpt2 generate`: sample text from a float checkpoint or a packed model (integer path)
+// with temperature and top-k.
 
 #include <algorithm>
 #include <cmath>
 #include <iostream>
+#include <memory>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "model_io.hpp"
+#include "packed_model.hpp"
 #include "random.hpp"
 
 namespace gpt2 {
@@ -17,9 +21,10 @@ namespace {
 constexpr const char* usage = R"(usage: gpt2 generate --model FILE [options]
 
 Samples text from a float checkpoint, one token at a time, conditioning on the last
-block_size tokens.
+block_size tokens; a packed model runs through the integer path (as `gpt2 infer`).
 
-  --model FILE         model.safetensors written by `gpt2 train`
+  --model FILE         model.safetensors written by `gpt2 train`, or a packed model
+                       written by `gpt2 quantize` / `gpt2 qat`
   --prompt TEXT        starting text (default: a newline); every character must be in
                        the model's vocabulary
   --tokens 300         number of tokens to sample
@@ -52,6 +57,27 @@ std::int32_t sample_token(std::span<const float> logits, double temperature, std
   return order[kept - 1];  // rounding left the threshold at the very end
 }
 
+// Prints \p prompt and then \p tokens tokens sampled from \p model one at a time,
+// conditioning on the last block_size tokens.
+void sample_text(gpt2_model<float>& model, const char_tokenizer& tokenizer, const std::string& prompt,
+                 std::size_t tokens, double temperature, std::size_t top_k, splitmix64& random) {
+  std::vector<std::int32_t> context = tokenizer.encode_utf8(prompt);
+  if (context.empty()) throw std::invalid_argument("pot: --prompt must not be empty");
+  const std::size_t block = model.config().block_size;
+  const std::size_t V = model.config().vocab_size;
+  std::cout << prompt << std::flush;
+  for (std::size_t i = 0; i < tokens; ++i) {
+    const std::size_t T = std::min(block, context.size());
+    const std::span<const std::int32_t> window(context.data() + context.size() - T, T);
+    model.forward(window, {}, 1, T);
+    const auto last_logits = model.logits().subspan((T - 1) * V, V);
+    const std::int32_t next = sample_token(last_logits, temperature, top_k, random);
+    context.push_back(next);
+    std::cout << tokenizer.decode(std::span(&next, 1)) << std::flush;
+  }
+  std::cout << "\n";
+}
+
 }  // namespace
 
 int run_generate(arguments& args) {
@@ -70,22 +96,21 @@ int run_generate(arguments& args) {
   if (!model_path) throw std::invalid_argument("pot: generate needs --model FILE (see --help)");
   if (temperature < 0) throw std::invalid_argument("pot: --temperature must be >= 0");
 
-  loaded_model loaded = load_model(*model_path, 1, 0, execution);
-  std::vector<std::int32_t> context = loaded.tokenizer.encode_utf8(prompt);
-  if (context.empty()) throw std::invalid_argument("pot: --prompt must not be empty");
-  const std::size_t block = loaded.model->config().block_size;
-  const std::size_t V = loaded.model->config().vocab_size;
-  std::cout << prompt << std::flush;
-  for (std::size_t i = 0; i < tokens; ++i) {
-    const std::size_t T = std::min(block, context.size());
-    const std::span<const std::int32_t> window(context.data() + context.size() - T, T);
-    loaded.model->forward(window, {}, 1, T);
-    const auto last_logits = loaded.model->logits().subspan((T - 1) * V, V);
-    const std::int32_t next = sample_token(last_logits, temperature, top_k, random);
-    context.push_back(next);
-    std::cout << loaded.tokenizer.decode(std::span(&next, 1)) << std::flush;
+  if (is_packed_model_file(*model_path)) {
+    const packed_model packed = load_packed_model(*model_path);
+    const char_tokenizer tokenizer = packed_tokenizer(packed);
+    const std::unique_ptr<gpt2_model<float>> model =
+        make_packed_float_model(packed, 1, packed.config.block_size, execution);
+    integer_hooks integer(packed, execution);
+    model->set_linear_hooks(&integer);
+    std::cerr << "generate: packed model, integer path\n";
+    sample_text(*model, tokenizer, prompt, tokens, temperature, top_k, random);
+    model->set_linear_hooks(nullptr);
+    return 0;
   }
-  std::cout << "\n";
+  loaded_model loaded = load_model(*model_path, 1, 0, execution);
+  std::cerr << "generate: float checkpoint, float path\n";
+  sample_text(*loaded.model, loaded.tokenizer, prompt, tokens, temperature, top_k, random);
   return 0;
 }
 

@@ -42,7 +42,7 @@ int run_infer(arguments& args) {
   if (!model_path) throw std::invalid_argument("pot: infer needs --model FILE (a packed model)");
   if (batches == 0 || batch == 0) throw std::invalid_argument("pot: --batches and --batch must be > 0");
   const packed_model packed = load_packed_model(*model_path);
-  const char_tokenizer tokenizer = char_tokenizer::deserialize(packed.metadata.at(tokenizer_metadata_key));
+  const char_tokenizer tokenizer = packed_tokenizer(packed);
   const token_split split = corpus_split(data ? *data : packed.metadata.at("corpus"), tokenizer);
   print_weight_memory(std::cout, packed);
   print_comparison(std::cout, compare_paths(packed, split.val, batch, batches, execution),

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "pot/core/affine.hpp"
+#include "model_io.hpp"
 #include "safetensors.hpp"
 
 namespace gpt2 {
@@ -182,6 +183,25 @@ packed_model load_packed_model(const std::filesystem::path& path) {
   } catch (const std::exception& error) {
     throw std::runtime_error("pot: " + path.string() + ": " + error.what());
   }
+}
+
+char_tokenizer packed_tokenizer(const packed_model& model) {
+  const auto found = model.metadata.find(tokenizer_metadata_key);
+  if (found == model.metadata.end())
+    throw std::runtime_error("pot: the packed model has no char tokenizer (metadata \"tokenizer\")");
+  char_tokenizer tokenizer = char_tokenizer::deserialize(found->second);
+  if (tokenizer.vocab_size() != model.config.vocab_size)
+    throw std::runtime_error("pot: the packed model's tokenizer has " + std::to_string(tokenizer.vocab_size()) +
+                             " tokens, the model " + std::to_string(model.config.vocab_size));
+  return tokenizer;
+}
+
+std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& model, std::size_t max_batch,
+                                                           std::size_t max_sequence,
+                                                           pot::linalg::execution execution) {
+  auto result = std::make_unique<gpt2_model<float>>(model.config, max_batch, max_sequence, execution);
+  result->load_parameters(model.parameters);
+  return result;
 }
 
 integer_hooks::integer_hooks(const packed_model& model, pot::linalg::execution execution)

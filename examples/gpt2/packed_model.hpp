@@ -24,6 +24,7 @@
 #include "model.hpp"
 #include "pot_format.hpp"
 #include "quantization.hpp"
+#include "tokenizer.hpp"
 
 namespace gpt2 {
 
@@ -57,6 +58,17 @@ packed_model load_packed_model(const std::filesystem::path& path);
 
 /// \brief Whether \p path holds a packed model (rather than a float checkpoint).
 bool is_packed_model_file(const std::filesystem::path& path);
+
+/// \brief The char tokenizer stored in \p model's metadata.
+/// \throws std::runtime_error if it is missing or disagrees with the vocabulary size
+char_tokenizer packed_tokenizer(const packed_model& model);
+
+/// \brief A float model over \p model's parameters (Linear weights dequantized), able to
+/// run batches of up to \p max_batch sequences of \p max_sequence tokens, without hooks:
+/// install integer_hooks for the integer path, fake_quant_hooks for the fake-quant one.
+std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& model, std::size_t max_batch,
+                                                           std::size_t max_sequence,
+                                                           pot::linalg::execution execution);
 
 /// \brief The integer path: each block Linear quantizes its input to 8-bit codes with the
 /// frozen parameters, multiplies by the packed weights exactly in int32 (pot_gemm /

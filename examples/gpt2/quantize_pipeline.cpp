@@ -69,8 +69,8 @@ double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<co
 path_comparison compare_paths(const packed_model& packed, std::span<const std::int32_t> val, std::size_t B,
                               std::size_t batches, pot::linalg::execution execution) {
   const std::size_t T = packed.config.block_size, V = packed.config.vocab_size;
-  gpt2_model<float> model(packed.config, B, T, execution);
-  model.load_parameters(packed.parameters);
+  const std::unique_ptr<gpt2_model<float>> owned = make_packed_float_model(packed, B, T, execution);
+  gpt2_model<float>& model = *owned;
   fake_quant_hooks fake(packed.config, packed.options, packed.activations);
   integer_hooks integer(packed, execution);
   path_comparison result;
