@@ -40,31 +40,19 @@ int run_eval(arguments& args) {
     std::cout << usage;
     return 0;
   }
-  const auto model_path = args.optional_text("model");
-  const auto data = args.optional_text("data");
-  const std::size_t batches = args.count("batches", eval_batch_count);
-  const std::size_t batch = args.count("batch", 12);
-  const auto execution = threads_option(args);
-  args.finish();
-  if (!model_path) throw std::invalid_argument("pot: eval needs --model FILE (see --help)");
-  if (batches == 0 || batch == 0) throw std::invalid_argument("pot: --batches and --batch must be > 0");
-
-  if (is_packed_model_file(*model_path)) {
-    const packed_model packed = load_packed_model(*model_path);
-    const char_tokenizer tokenizer = char_tokenizer::deserialize(packed.metadata.at(tokenizer_metadata_key));
-    const token_split split = corpus_split(data ? *data : packed.metadata.at("corpus"), tokenizer);
-    print_comparison(std::cout, compare_paths(packed, split.val, batch, batches, execution),
-                     pot::linalg::thread_count(execution));
+  const val_options options = read_val_options(args, "eval");
+  if (is_packed_model_file(options.model)) {
+    report_packed_model(std::cout, options);
     return 0;
   }
-  loaded_model loaded = load_model(*model_path, batch, 0, execution);
-  const std::string corpus = data ? *data : loaded.metadata.at("corpus");
+  loaded_model loaded = load_model(options.model, options.batch, 0, options.execution);
+  const std::string corpus = options.data ? *options.data : loaded.metadata.at("corpus");
   const token_split split = corpus_split(corpus, loaded.tokenizer);
   const std::size_t T = loaded.model->config().block_size;
-  const double loss = validation_loss(*loaded.model, split.val, batch, T, batches);
-  std::cout << "float model " << *model_path << " on " << corpus << " (" << batches << " val batches of "
-            << batch << " x " << T << "): val loss " << loss << ", perplexity " << std::exp(loss)
-            << "\n";
+  const double loss = validation_loss(*loaded.model, split.val, options.batch, T, options.batches);
+  std::cout << "float model " << options.model << " on " << corpus << " (" << options.batches
+            << " val batches of " << options.batch << " x " << T << "): val loss " << loss
+            << ", perplexity " << std::exp(loss) << "\n";
   return 0;
 }
 

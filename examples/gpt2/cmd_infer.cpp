@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "commands.hpp"
-#include "model_io.hpp"
 #include "quantize_pipeline.hpp"
 
 namespace gpt2 {
@@ -33,20 +32,7 @@ int run_infer(arguments& args) {
     std::cout << usage;
     return 0;
   }
-  const auto model_path = args.optional_text("model");
-  const auto data = args.optional_text("data");
-  const std::size_t batches = args.count("batches", eval_batch_count);
-  const std::size_t batch = args.count("batch", 12);
-  const auto execution = threads_option(args);
-  args.finish();
-  if (!model_path) throw std::invalid_argument("pot: infer needs --model FILE (a packed model)");
-  if (batches == 0 || batch == 0) throw std::invalid_argument("pot: --batches and --batch must be > 0");
-  const packed_model packed = load_packed_model(*model_path);
-  const char_tokenizer tokenizer = packed_tokenizer(packed);
-  const token_split split = corpus_split(data ? *data : packed.metadata.at("corpus"), tokenizer);
-  print_weight_memory(std::cout, packed);
-  print_comparison(std::cout, compare_paths(packed, split.val, batch, batches, execution),
-                   pot::linalg::thread_count(execution));
+  report_packed_model(std::cout, read_val_options(args, "infer"));
   return 0;
 }
 

@@ -95,6 +95,21 @@ pot::linalg::execution threads_option(arguments& args) {
   return {static_cast<unsigned>(args.count("threads", 0))};
 }
 
+val_options read_val_options(arguments& args, const std::string& command) {
+  val_options options;
+  const auto model = args.optional_text("model");
+  options.data = args.optional_text("data");
+  options.batches = args.count("batches", eval_batch_count);
+  options.batch = args.count("batch", 12);
+  options.execution = threads_option(args);
+  args.finish();
+  if (!model) throw std::invalid_argument("pot: " + command + " needs --model FILE (see --help)");
+  if (options.batches == 0 || options.batch == 0)
+    throw std::invalid_argument("pot: --batches and --batch must be > 0");
+  options.model = *model;
+  return options;
+}
+
 std::u32string read_corpus(const std::string& data) {
   if (data != "fortunes") return read_utf8_text_file(data);
   const std::string bytes = read_fortunes_corpus();

@@ -59,6 +59,20 @@ class arguments {
 /// \brief `--threads N` (default 0: every hardware thread).
 pot::linalg::execution threads_option(arguments& args);
 
+/// \brief The options of the subcommands that run a model over fixed val batches.
+struct val_options {
+  std::string model;                ///< --model FILE (required)
+  std::optional<std::string> data;  ///< --data: the corpus; default: the model's own
+  std::size_t batches = 0;          ///< --batches: fixed val batches (seed 1234)
+  std::size_t batch = 0;            ///< --batch: sequences per batch
+  pot::linalg::execution execution; ///< --threads
+};
+
+/// \brief Reads `--model --data --batches --batch --threads` and finishes \p args.
+/// \throws std::invalid_argument without --model (\p command names the subcommand in the
+/// message), on zero batches, or on an option no getter read.
+val_options read_val_options(arguments& args, const std::string& command);
+
 /// \brief The text named by `--data`: "fortunes" (the default corpus) or a UTF-8 file.
 std::u32string read_corpus(const std::string& data);
 

@@ -132,4 +132,13 @@ void print_comparison(std::ostream& out, const path_comparison& c, unsigned thre
       << c.integer_tokens_per_second << "\n";
 }
 
+void report_packed_model(std::ostream& out, const val_options& options) {
+  const packed_model packed = load_packed_model(options.model);
+  const char_tokenizer tokenizer = packed_tokenizer(packed);
+  const token_split split = corpus_split(options.data ? *options.data : packed.metadata.at("corpus"), tokenizer);
+  print_weight_memory(out, packed);
+  print_comparison(out, compare_paths(packed, split.val, options.batch, options.batches, options.execution),
+                   pot::linalg::thread_count(options.execution));
+}
+
 }  // namespace gpt2

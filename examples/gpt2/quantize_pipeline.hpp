@@ -70,4 +70,9 @@ void print_weight_memory(std::ostream& out, const packed_model& packed);
 /// \brief Prints a path_comparison.
 void print_comparison(std::ostream& out, const path_comparison& comparison, unsigned threads);
 
+/// \brief Loads the packed model `options.model` and prints its weight memory and the
+/// comparison of its integer path with its fake-quant forward on the val split of
+/// `options.data` (default: the corpus the model was trained on).
+void report_packed_model(std::ostream& out, const val_options& options);
+
 }  // namespace gpt2
