@@ -1,5 +1,7 @@
 // PoT GEMV at GPT-2 shapes, weights streamed from memory: every kernel of
-// linalg/pot_gemv.hpp (4-bit pot<4, 0, 7> weights, int8 or float activations) next to
+// linalg/pot_gemv.hpp (4-bit pot<4, 0, 7> weights, int8 or float activations; and the
+// paper's [-2^5, 2^5] format pot<4, 0, 5>, whose table kernel takes the vpmaddubsw
+// path) next to
 // OpenBLAS cblas_sgemv on float weights, and a streaming-sum read-bandwidth figure
 // measured in the same program.
 //
@@ -12,6 +14,7 @@
 
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "pot/core/packing.hpp"
@@ -24,12 +27,28 @@
 
 namespace {
 
-using weight_format = pot::pot<4, 0, 7>;
+using weight_format = pot::pot<4, 0, 7>;   // range 7: the int16 (vpmaddwd) table kernel
+using int8_format = pot::pot<4, 0, 5>;     // range 5: the uint8 x int8 (vpmaddubsw) table kernel
 constexpr std::size_t kStreamBytes = std::size_t{96} << 20;
 
 std::size_t copies_for(std::size_t bytes) { return std::max<std::size_t>(1, kStreamBytes / bytes); }
 
-/// `copies` packed 4-bit matrices of N x K random codes, one contiguous buffer.
+/// Every code of P that stands for a value (from_code throws on the others).
+template <class P>
+std::vector<unsigned> valid_codes() {
+  std::vector<unsigned> codes;
+  for (unsigned code = 0; code < 16; ++code) {
+    try {
+      (void)P::from_code(static_cast<typename P::code_type>(code));
+      codes.push_back(code);
+    } catch (const std::invalid_argument&) {
+    }
+  }
+  return codes;
+}
+
+/// `copies` packed 4-bit matrices of N x K random valid codes of P, one contiguous buffer.
+template <class P = weight_format>
 struct packed_copies {
   std::size_t stride, matrix_bytes, copies;
   std::vector<std::byte> bytes;
@@ -37,10 +56,12 @@ struct packed_copies {
   packed_copies(std::size_t N, std::size_t K)
       : stride((pot::packed_bytes(K, 4) + 63) / 64 * 64), matrix_bytes(N * stride),
         copies(copies_for(N * stride)), bytes(copies * N * stride), scales(N, 0.01f) {
+    const auto codes = valid_codes<P>();
     std::mt19937 rng(1);
-    for (auto& b : bytes) b = static_cast<std::byte>(rng());
+    std::uniform_int_distribution<std::size_t> pick(0, codes.size() - 1);
+    for (auto& b : bytes) b = static_cast<std::byte>(codes[pick(rng)] | codes[pick(rng)] << 4);
   }
-  pot::linalg::packed_weights_view<weight_format> view(std::size_t copy, std::size_t N, std::size_t K) const {
+  pot::linalg::packed_weights_view<P> view(std::size_t copy, std::size_t N, std::size_t K) const {
     return {bytes.data() + copy * matrix_bytes, N, K, stride, scales};
   }
 };
@@ -51,16 +72,16 @@ void report(benchmark::State& state, std::size_t weight_bytes) {
       benchmark::Counter::kIsRate);
 }
 
-template <pot::linalg::pot_kernel Kernel>
+template <pot::linalg::pot_kernel Kernel, class P = weight_format>
 void pot_int8(benchmark::State& state) {
   const auto K = static_cast<std::size_t>(state.range(0)), N = static_cast<std::size_t>(state.range(1));
   const pot::linalg::execution threads{static_cast<unsigned>(state.range(2))};
-  packed_copies w(N, K);
+  packed_copies<P> w(N, K);
   std::vector<std::int8_t> x(K, 3);
   std::vector<std::int32_t> y(N);
   std::size_t copy = 0;
   for (auto _ : state) {
-    pot::linalg::pot_gemv<weight_format, std::int8_t>(w.view(copy, N, K), x, -5, y, Kernel, threads);
+    pot::linalg::pot_gemv<P, std::int8_t>(w.view(copy, N, K), x, -5, y, Kernel, threads);
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % w.copies;
   }
@@ -70,7 +91,7 @@ void pot_int8(benchmark::State& state) {
 void pot_float_activations(benchmark::State& state) {
   const auto K = static_cast<std::size_t>(state.range(0)), N = static_cast<std::size_t>(state.range(1));
   const pot::linalg::execution threads{static_cast<unsigned>(state.range(2))};
-  packed_copies w(N, K);
+  packed_copies<> w(N, K);
   std::vector<float> x(K, 0.5f), y(N);
   std::size_t copy = 0;
   for (auto _ : state) {
@@ -128,6 +149,7 @@ BENCHMARK(read_bandwidth)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(openblas_sgemv)->Apply(gpt2_shapes);
 #endif
 BENCHMARK(pot_int8<pot::linalg::pot_kernel::table>)->Name("pot4_int8_table")->Apply(gpt2_shapes);
+BENCHMARK(pot_int8<pot::linalg::pot_kernel::table, int8_format>)->Name("pot4r5_int8_table")->Apply(gpt2_shapes);
 BENCHMARK(pot_int8<pot::linalg::pot_kernel::shift>)->Name("pot4_int8_shift")->Apply(gpt2_shapes);
 BENCHMARK(pot_int8<pot::linalg::pot_kernel::reference>)->Name("pot4_int8_reference")
     ->Args({768, 768, 1})->ArgNames({"K", "N", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();

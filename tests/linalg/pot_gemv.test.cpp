@@ -22,6 +22,8 @@ using p3_zero = pot::pot<3, 0, 2>;
 using p3_no_zero = pot::pot<3, -1, 2, rounding::log, zero_code::none>;
 using p4_paper = pot::pot<4, 0, 7>;
 using p4_zero = pot::pot<4, -2, 3>;
+using p4_int8 = pot::pot<4, 0, 5>;            // the paper's [-2^5, 2^5] format
+using p4_int8_widest = pot::pot<4, 0, 6, rounding::log, zero_code::none>;  // |w| = 64: vpmaddubsw's edge
 using p5_int8 = pot::pot<5, 0, 6>;
 using p5_int16 = pot::pot<5, 1, 15>;
 using p6_int16 = pot::pot<6, -4, 10>;
@@ -33,7 +35,7 @@ using p8_widest = pot::pot<8, 0, 23, rounding::linear, zero_code::flush>;
 using p6_float = pot::pot<6, -20, 10>;
 using p8_float = pot::pot<8, -60, 60>;
 #define POT_GEMV_FORMATS                                                                   \
-  p3_zero, p3_no_zero, p4_paper, p4_zero, p5_int8, p5_int16, p6_int16, p6_shift, p7_int16, \
+  p3_zero, p3_no_zero, p4_paper, p4_zero, p4_int8, p4_int8_widest, p5_int8, p5_int16, p6_int16, p6_shift, p7_int16, \
       p8_int8, p8_shift, p8_widest
 
 constexpr std::size_t kShapes[] = {1, 3, 17, 63, 65, 1000};

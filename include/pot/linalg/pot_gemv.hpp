@@ -4,11 +4,13 @@
 /// sign_rk` exactly in int32 for 8-bit affine activations, or `scale(r) * sum_k x_k * w_rk`
 /// for float activations. Each fast kernel has the scalar reference beside it.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pot/core/packing.hpp"
@@ -84,32 +86,74 @@ inline void prepare_for(pot_kernel kernel, prepared_activations& x) {
     x.centered32.resize(x.u8.codes.size());
     for (std::size_t k = 0; k < x.centered32.size(); ++k)
       x.centered32[k] = std::int32_t{x.u8.codes[k]} - x.u8.zero_point;
-  } else if (kernel == pot_kernel::table && table_uses_int16<P>) {
+  } else if (kernel == pot_kernel::table && table_uses_int16<P> && P::bits != 4) {
     x.centered16.resize(x.u8.codes.size());
     for (std::size_t k = 0; k < x.centered16.size(); ++k)
       x.centered16[k] = static_cast<std::int16_t>(std::int32_t{x.u8.codes[k]} - x.u8.zero_point);
   }
 }
 
-/// The fused 4-bit int16 kernel reads activations in its own order (see
-/// simd::packed4_s16_position), prepared once per GEMV.
+/// The table kernel of 4-bit formats decodes nibbles in registers (simd/integer_dot.hpp)
+/// and reads activations in its own order, prepared once per GEMV.
 template <pot_type P>
-inline constexpr bool uses_fused_packed4_s16 = P::bits == 4 && table_uses_int16<P>;
+inline constexpr bool uses_fused_packed4 = P::bits == 4 && (table_uses_int8<P> || table_uses_int16<P>);
 
-/// Rows per pass of the fused 4-bit int16 kernel: four rows share each activation load
-/// and keep four accumulators in flight.
+/// Rows per pass of the fused 4-bit kernels: four rows share each activation load and
+/// keep four accumulators in flight (eight were no faster and need every register).
 inline constexpr std::size_t fused_rows_per_pass = 4;
 
-/// Rows [first, last) of the GEMV by the fused 4-bit int16 kernel, `ordered` being the
-/// centered activations in its order.
-template <pot_type P>
-inline void fused_packed4_s16_rows(const packed_weights_view<P>& w, const std::int16_t* ordered,
-                                   std::size_t first, std::size_t last, std::int32_t* out) {
-  static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+/// How far ahead, in bytes of the matrix, the fused kernels prefetch: the first whole
+/// group of rows at least this far on. About 3 KiB (two groups at K = 768, one at
+/// K >= 1536) gave the highest single-thread rate from DRAM on the AVX2 machine of
+/// docs/benchmarks.md; one group at K = 768 left part of the latency exposed.
+inline constexpr std::size_t fused_prefetch_bytes = 3072;
+
+/// Rows [first, last) by `pass(rows, r, ahead)`, which computes `rows` (an
+/// integral_constant) rows from row `r` and prefetches the rows from `ahead`: groups of
+/// fused_rows_per_pass, then single rows. Prefetches stay inside [first, last), the
+/// rows of this thread.
+template <class Pass>
+inline void fused_packed4_rows(std::size_t first, std::size_t last, std::size_t row_stride, Pass pass) {
+  constexpr std::size_t group_rows = fused_rows_per_pass;
+  const std::size_t group_bytes = std::max<std::size_t>(1, group_rows * row_stride);
+  const std::size_t ahead = group_rows * ((fused_prefetch_bytes + group_bytes - 1) / group_bytes);
   std::size_t r = first;
-  for (; r + fused_rows_per_pass <= last; r += fused_rows_per_pass)
-    simd::dot_s16_packed4_rows<fused_rows_per_pass>(ordered, w.row(r), w.row_stride_bytes, table, w.cols, out + r);
-  for (; r < last; ++r) simd::dot_s16_packed4_rows<1>(ordered, w.row(r), w.row_stride_bytes, table, w.cols, out + r);
+  for (; r + group_rows <= last; r += group_rows)
+    pass(std::integral_constant<std::size_t, group_rows>{}, r, r + ahead + group_rows <= last ? r + ahead : r);
+  for (; r < last; ++r) pass(std::integral_constant<std::size_t, 1>{}, r, r);
+}
+
+/// The whole table-kernel GEMV of a 4-bit format: uint8 activations with the zero point
+/// inside the kernel (vpmaddubsw) for ranges <= 6, centered int16 activations (vpmaddwd)
+/// for range 7; either way reordered once for the kernel, rows split over threads.
+template <pot_type P>
+inline void fused_packed4_gemv(const packed_weights_view<P>& w, centered_activations x,
+                               std::span<std::int32_t> out, execution settings) {
+  const std::size_t depth = x.codes.size();
+  if constexpr (table_uses_int8<P>) {
+    static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
+    std::vector<std::uint8_t> ordered(depth);
+    simd::order_for_packed4(x.codes.data(), depth, simd::packed4_u8_position, ordered.data());
+    parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+      fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
+        simd::dot_u8_packed4_rows<decltype(rows)::value>(ordered.data(), x.zero_point, w.row(r), w.row_stride_bytes,
+                                          w.row(ahead), table, depth, out.data() + r);
+      });
+    }, settings);
+  } else {
+    static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+    static constexpr bool sign_high_bytes = simd::high_bytes_are_code_sign(table);
+    std::vector<std::int16_t> centered(depth), ordered(depth);
+    for (std::size_t k = 0; k < depth; ++k)
+      centered[k] = static_cast<std::int16_t>(std::int32_t{x.codes[k]} - x.zero_point);
+    simd::order_for_packed4(centered.data(), depth, simd::packed4_s16_position, ordered.data());
+    parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+      fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
+        simd::dot_s16_packed4_rows<decltype(rows)::value, sign_high_bytes>(ordered.data(), w.row(r), w.row_stride_bytes,
+                                                            w.row(ahead), table, depth, out.data() + r);
+      });
+    }, settings);
+  }
 }
 
 /// One row's exact dot product by the chosen kernel. The table kernel falls back to the
@@ -122,31 +166,26 @@ inline std::int32_t row_dot(pot_kernel kernel, const std::byte* row, const prepa
   if (kernel == pot_kernel::reference) return reference_row_dot<P>(row, x.u8);
   if constexpr (table_uses_int8<P>) {
     if (kernel == pot_kernel::table) {
-    static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
-    simd::u8s8_dot dot;
-    if constexpr (P::bits == 4) {
-      dot = simd::dot_u8_packed4(x.u8.codes.data(), row, table, depth);
-    } else {
+      static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
       scratch.codes8.resize(depth);
       scratch.weights8.resize(depth);
       simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
       for (std::size_t k = 0; k < depth; ++k) scratch.weights8[k] = table[scratch.codes8[k]];
-      dot = simd::dot_u8s8(x.u8.codes.data(), scratch.weights8.data(), depth);
-    }
-    // Wraps like the vector sums; the exact result fits by require_exact_int32_depth.
-    return static_cast<std::int32_t>(static_cast<std::uint32_t>(dot.products) -
-                                     static_cast<std::uint32_t>(x.u8.zero_point) *
-                                         static_cast<std::uint32_t>(dot.weights));
+      const simd::u8s8_dot dot = simd::dot_u8s8(x.u8.codes.data(), scratch.weights8.data(), depth);
+      // Wraps like the vector sums; the exact result fits by require_exact_int32_depth.
+      return static_cast<std::int32_t>(static_cast<std::uint32_t>(dot.products) -
+                                       static_cast<std::uint32_t>(x.u8.zero_point) *
+                                           static_cast<std::uint32_t>(dot.weights));
     }
   }
   if constexpr (table_uses_int16<P>) {
     if (kernel == pot_kernel::table) {
-    static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
-    scratch.codes8.resize(depth);
-    scratch.weights16.resize(depth);
-    simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
-    for (std::size_t k = 0; k < depth; ++k) scratch.weights16[k] = table[scratch.codes8[k]];
-    return simd::dot_s16(x.centered16.data(), scratch.weights16.data(), depth);
+      static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+      scratch.codes8.resize(depth);
+      scratch.weights16.resize(depth);
+      simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
+      for (std::size_t k = 0; k < depth; ++k) scratch.weights16[k] = table[scratch.codes8[k]];
+      return simd::dot_s16(x.centered16.data(), scratch.weights16.data(), depth);
     }
   }
   scratch.codes32.resize(depth);
@@ -192,13 +231,9 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const Q> x, std::int32_
   std::vector<std::uint8_t> shifted(x.size());
   detail::prepared_activations prepared{center_activations(x, zero_point, shifted), {}, {}};
   detail::prepare_for<P>(kernel, prepared);
-  if constexpr (detail::uses_fused_packed4_s16<P>) {
+  if constexpr (detail::uses_fused_packed4<P>) {
     if (kernel == pot_kernel::table) {
-      std::vector<std::int16_t> ordered(x.size());
-      simd::order_for_packed4_s16(prepared.centered16.data(), x.size(), ordered.data());
-      parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-        detail::fused_packed4_s16_rows<P>(w, ordered.data(), first, last, out.data());
-      }, settings);
+      detail::fused_packed4_gemv<P>(w, prepared.u8, out, settings);
       return;
     }
   }

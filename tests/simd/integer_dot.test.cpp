@@ -1,0 +1,120 @@
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "pot/simd/integer_dot.hpp"
+
+// The fused 4-bit kernels against sums written out here, for tables that no PoT format
+// produces (pot_gemv's tests cover the PoT ones): the general int16 path with high bytes
+// from a table lookup, and the order permutations.
+
+namespace {
+
+/// `rows` rows of `count` random 4-bit codes, packed two per byte, low nibble first, each
+/// row `stride` bytes.
+std::vector<std::byte> random_packed_rows(std::size_t rows, std::size_t count, std::size_t stride,
+                                          std::vector<unsigned>& codes, std::mt19937& rng) {
+  std::uniform_int_distribution<unsigned> nibble(0, 15);
+  codes.resize(rows * count);
+  std::vector<std::byte> bytes(rows * stride + 64, std::byte{0x5A});
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t k = 0; k < count; ++k) {
+      const unsigned code = nibble(rng);
+      codes[r * count + k] = code;
+      auto& byte = bytes[r * stride + k / 2];
+      if (k % 2 == 0) byte = std::byte{0};
+      byte |= static_cast<std::byte>(k % 2 == 0 ? code : code << 4);
+    }
+  return bytes;
+}
+
+template <class Position>
+bool is_permutation_of_indices(std::size_t count, Position position) {
+  std::vector<int> hits(count, 0);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t p = position(k, count);
+    if (p >= count) return false;
+    ++hits[p];
+  }
+  for (const int h : hits)
+    if (h != 1) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("the activation orders of the fused 4-bit kernels are permutations") {
+  for (const std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65},
+                                  std::size_t{200}, std::size_t{1000}}) {
+    CHECK(is_permutation_of_indices(count, pot::simd::packed4_s16_position));
+    CHECK(is_permutation_of_indices(count, pot::simd::packed4_u8_position));
+  }
+  // By hand: in a whole block, code 1 (the high nibble of byte 0) is the first odd code.
+  CHECK(pot::simd::packed4_u8_position(1, 64) == 32);
+  CHECK(pot::simd::packed4_u8_position(2, 64) == 1);
+  CHECK(pot::simd::packed4_u8_position(64, 65) == 64);  // the tail keeps its place
+  // Byte 8 is widened by vpunpckhbw: code 16 goes to the second vector of 16.
+  CHECK(pot::simd::packed4_s16_position(16, 64) == 16);
+  CHECK(pot::simd::packed4_s16_position(1, 64) == 32);
+}
+
+TEST_CASE("high bytes are the code's sign only for tables within [-256, 255] split at code 8") {
+  std::array<std::int16_t, 16> table{1, 2, 4, 8, 16, 32, 64, 128, -1, -2, -4, -8, -16, -32, -64, -128};
+  CHECK(pot::simd::high_bytes_are_code_sign(table));
+  table[7] = 256;
+  CHECK_FALSE(pot::simd::high_bytes_are_code_sign(table));
+  table[7] = 0;
+  table[8] = 0;  // a zero among the negative codes: high byte 0x00, not 0xFF
+  CHECK_FALSE(pot::simd::high_bytes_are_code_sign(table));
+}
+
+TEST_CASE("the fused int16 4-bit kernel equals the sum written out, for any table") {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> weight(-16384, 16383), activation(-255, 255);
+  constexpr std::size_t rows = 4, stride = 640;
+  for (const std::size_t count : {std::size_t{1}, std::size_t{64}, std::size_t{127}, std::size_t{1000}}) {
+    std::array<std::int16_t, 16> table{};
+    for (auto& t : table) t = static_cast<std::int16_t>(weight(rng));
+    std::vector<unsigned> codes;
+    const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+    std::vector<std::int16_t> x(count), ordered(count);
+    for (auto& v : x) v = static_cast<std::int16_t>(activation(rng));
+    pot::simd::order_for_packed4(x.data(), count, pot::simd::packed4_s16_position, ordered.data());
+    std::array<std::int32_t, rows> four{};
+    pot::simd::dot_s16_packed4_rows<rows>(ordered.data(), bytes.data(), stride, bytes.data(), table, count, four.data());
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::int64_t expected = 0;
+      for (std::size_t k = 0; k < count; ++k) expected += std::int64_t{x[k]} * table[codes[r * count + k]];
+      std::int32_t one = 0;
+      pot::simd::dot_s16_packed4_rows<1>(ordered.data(), bytes.data() + r * stride, stride,
+                                         bytes.data(), table, count, &one);
+      INFO("count ", count, " row ", r);
+      CHECK(four[r] == expected);  // |expected| <= 1000 * 255 * 16384 < 2^32: fits int32
+      CHECK(one == expected);
+    }
+  }
+}
+
+TEST_CASE("the fused uint8 4-bit kernel subtracts the zero point exactly at |w| = 64") {
+  // Worst case for vpmaddubsw's int16 pairs: every activation 255, zero point 0, weights
+  // all +64 or all -64, so a pair is +-32640 (and the zero-point term 0); and zero point
+  // 255 with activations 0 for the opposite sign.
+  constexpr std::size_t count = 130, stride = 128;
+  std::array<std::int8_t, 16> table{};
+  table[3] = 64;
+  table[12] = -64;
+  for (const unsigned code : {3u, 12u})
+    for (const auto& [u, zp] : {std::pair{255, 0}, std::pair{0, 255}, std::pair{200, 17}}) {
+      std::vector<std::byte> row(stride, static_cast<std::byte>(code | code << 4));
+      const std::vector<std::uint8_t> ordered(count, static_cast<std::uint8_t>(u));  // constant: any order
+      std::int32_t out = 0;
+      pot::simd::dot_u8_packed4_rows<1>(ordered.data(), zp, row.data(), stride, row.data(), table, count, &out);
+      const std::int64_t expected = static_cast<std::int64_t>(count) * (u - zp) * table[code];
+      INFO("code ", code, " u ", u, " zero point ", zp);
+      CHECK(out == expected);
+    }
+}
