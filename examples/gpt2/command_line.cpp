@@ -92,7 +92,12 @@ void arguments::finish() const {
 }
 
 pot::linalg::execution threads_option(arguments& args) {
-  return {static_cast<unsigned>(args.count("threads", 0))};
+  const auto threads = static_cast<unsigned>(args.count("threads", 0));
+  // One pool for the program's lifetime: a training step makes about a hundred parallel
+  // calls, and starting threads for each would cost more than some of them compute.
+  // A later call asking for more threads than the pool has starts its own per call.
+  static pot::linalg::thread_pool pool(threads);
+  return {threads, threads > pool.size() ? nullptr : &pool};
 }
 
 val_options read_val_options(arguments& args, const std::string& command) {

@@ -56,7 +56,8 @@ class arguments {
   std::map<std::string, bool> read_;
 };
 
-/// \brief `--threads N` (default 0: every hardware thread).
+/// \brief `--threads N` (default 0: every hardware thread), on a thread pool that the
+/// first call creates and that lives as long as the program.
 pot::linalg::execution threads_option(arguments& args);
 
 /// \brief The options of the subcommands that run a model over fixed val batches.

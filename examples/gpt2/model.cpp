@@ -36,7 +36,8 @@ constexpr std::size_t min_elements_per_thread = std::size_t{1} << 14;
 
 pot::linalg::execution threads_for(std::size_t elements, pot::linalg::execution execution) {
   const std::size_t useful = std::max<std::size_t>(1, elements / min_elements_per_thread);
-  return {static_cast<unsigned>(std::min<std::size_t>(useful, pot::linalg::thread_count(execution)))};
+  return pot::linalg::with_threads(
+      execution, static_cast<unsigned>(std::min<std::size_t>(useful, pot::linalg::thread_count(execution))));
 }
 
 }  // namespace

@@ -110,7 +110,8 @@ void check_against_reference(transpose ta, transpose tb, std::size_t M, std::siz
 
 template <class T>
 std::vector<T> gemm_with_threads(transpose ta, transpose tb, std::size_t M, std::size_t N,
-                                 std::size_t K, unsigned threads) {
+                                 std::size_t K, unsigned threads,
+                                 pot::linalg::thread_pool* pool = nullptr) {
   std::mt19937 random(42);
   const stored_matrix<T> A = ta == transpose::no ? stored_matrix<T>(M, K, 0, random)
                                                  : stored_matrix<T>(K, M, 0, random);
@@ -118,7 +119,7 @@ std::vector<T> gemm_with_threads(transpose ta, transpose tb, std::size_t M, std:
                                                  : stored_matrix<T>(N, K, 0, random);
   stored_matrix<T> C(M, N, 0, random);
   gemm<T>(ta, tb, M, N, K, T(0.75), A.values.data(), A.ld, B.values.data(), B.ld, T(-0.5),
-          C.values.data(), C.ld, execution{threads});
+          C.values.data(), C.ld, execution{threads, pool});
   return C.values;
 }
 
@@ -233,7 +234,8 @@ TEST_CASE("gemm with M == 0 or N == 0 writes nothing") {
   CHECK(c[0] == 5.0F);
 }
 
-TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads") {
+TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads, with or without a pool") {
+  pot::linalg::thread_pool pool(3);
   struct shape { std::size_t M, N, K; };
   // Split over rows (M >= N) and over columns (N > M); K spans several K blocks and M
   // several row blocks, so thread chunks start inside blocks.
@@ -248,6 +250,9 @@ TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads") {
           CAPTURE(threads);
           const std::vector<float> many = gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads);
           CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+          const std::vector<float> pooled =
+              gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads, &pool);
+          CHECK(std::memcmp(one.data(), pooled.data(), one.size() * sizeof(float)) == 0);
         }
       }
     }

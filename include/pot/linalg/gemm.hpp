@@ -99,21 +99,33 @@ void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
     const std::size_t valid = std::min(PanelWidth, extent - panel);
     const T* first = block.origin + panel * block.panel_step;
     if (block.panel_step == 1) {
-      // The panel's values at one k are contiguous: copy them as a run.
+      // The panel's values at one k are contiguous: copy them as a run. A full panel's
+      // run has the compile-time length PanelWidth, which the compiler turns into a few
+      // vector moves instead of a memmove call per k.
+      if (valid == PanelWidth) {
+        for (std::size_t k = 0; k < depth; ++k) {
+          const T* source = first + k * block.depth_step;
+          T* target = packed + k * PanelWidth;
+          for (std::size_t p = 0; p < PanelWidth; ++p) target[p] = source[p];
+        }
+        continue;
+      }
       for (std::size_t k = 0; k < depth; ++k) {
         T* target = packed + k * PanelWidth;
         std::copy_n(first + k * block.depth_step, valid, target);
         std::fill(target + valid, target + PanelWidth, T(0));
       }
     } else {
-      // Then depth_step == 1 (see strided_block): each panel line is contiguous along K,
-      // so read along it and write with a stride.
-      for (std::size_t p = 0; p < valid; ++p) {
-        const T* source = first + p * block.panel_step;
-        for (std::size_t k = 0; k < depth; ++k) packed[k * PanelWidth + p] = source[k];
+      // Then depth_step == 1 (see strided_block): each panel line is contiguous along K.
+      // Walk K in the outer loop so the packed panel is written sequentially, reading
+      // the panel's lines side by side (PanelWidth streams, each sequential).
+      const T* lines[PanelWidth];
+      for (std::size_t p = 0; p < PanelWidth; ++p)
+        lines[p] = first + std::min(p, valid - 1) * block.panel_step;
+      for (std::size_t k = 0; k < depth; ++k) {
+        T* target = packed + k * PanelWidth;
+        for (std::size_t p = 0; p < PanelWidth; ++p) target[p] = p < valid ? lines[p][k] : T(0);
       }
-      for (std::size_t p = valid; p < PanelWidth; ++p)
-        for (std::size_t k = 0; k < depth; ++k) packed[k * PanelWidth + p] = T(0);
     }
   }
 }
@@ -204,7 +216,7 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
     const unsigned threads = useful_threads < 1.0 ? 1U
         : useful_threads < static_cast<double>(thread_count(settings))
             ? static_cast<unsigned>(useful_threads) : thread_count(settings);
-    const execution chunking{threads};
+    const execution chunking = with_threads(settings, threads);
     if (M >= N) {
       // Thread chunks are whole micro-kernel row panels, so the tiles are the same ones.
       parallel_for(0, (M + kernel::rows - 1) / kernel::rows, [&](std::size_t first, std::size_t last) {

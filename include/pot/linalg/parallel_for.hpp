@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "pot/linalg/execution.hpp"
+#include "pot/linalg/thread_pool.hpp"
 
 namespace pot::linalg {
 
@@ -19,8 +20,9 @@ namespace pot::linalg {
 ///
 /// The range is split into as many chunks as threads are used (never more chunks than
 /// indices), the chunk sizes differing by at most one; the first chunk runs on the
-/// calling thread, the others on std::jthread workers started by this call. With one
-/// thread, or one index, the body runs inline on the caller and no thread is started.
+/// calling thread, the others on the workers of `settings.pool` when it is set, else on
+/// std::jthread workers started by this call. With one thread, or one index, the body
+/// runs inline on the caller and no thread is involved.
 ///
 /// If bodies throw, every worker is still joined before the first exception caught is
 /// rethrown to the caller; later ones are dropped.
@@ -52,7 +54,9 @@ void parallel_for(std::size_t begin, std::size_t end, F&& body, execution settin
       if (!first_error) first_error = std::current_exception();
     }
   };
-  {
+  if (settings.pool != nullptr) {
+    settings.pool->run(chunks, run_chunk);
+  } else {
     std::vector<std::jthread> workers;
     workers.reserve(chunks - 1);
     try {
