@@ -1,5 +1,7 @@
 // PoT-weight GEMM at GPT-2 small shapes: pot::linalg::pot_gemm (4-bit pot<4, 0, 7>
-// weights, int8 activations, exact int32 result) next to our float gemm
+// weights, int16 vpmaddwd micro-kernel; and pot<4, 0, 5>, the paper's [-2^5, 2^5] format,
+// whose table kernel takes the uint8 x int8 vpmaddubsw micro-kernel; int8 activations,
+// exact int32 result) next to our float gemm
 // (pot::linalg::gemm<float>) and, where installed, OpenBLAS cblas_sgemm, in the same run.
 //
 // The counter "GFLOP/s" is 2 M N K per second for every case (multiply-adds counted as
@@ -24,7 +26,8 @@
 
 namespace {
 
-using weight_format = pot::pot<4, 0, 7>;
+using weight_format = pot::pot<4, 0, 7>;  // range 7: int16 micro-kernel
+using int8_format = pot::pot<4, 0, 5>;    // range 5: uint8 x int8 micro-kernel
 
 struct shape {
   std::size_t M, N, K;
@@ -48,15 +51,16 @@ void report_flops(benchmark::State& state, const shape& s) {
       benchmark::Counter::kIsIterationInvariantRate);
 }
 
+template <class P = weight_format>
 void pot4_int8_gemm(benchmark::State& state) {
   const shape s(state);
-  const pot::packed_matrix<weight_format> w(random_floats(s.N * s.K), s.N, s.K);
+  const pot::packed_matrix<P> w(random_floats(s.N * s.K), s.N, s.K);
   std::vector<std::int8_t> a(s.M * s.K);
   std::mt19937 rng(2);
   for (auto& q : a) q = static_cast<std::int8_t>(rng());
   std::vector<std::int32_t> c(s.M * s.N);
   for (auto _ : state) {
-    pot::linalg::pot_gemm<weight_format, std::int8_t>(w, a, s.M, -3, c, pot::linalg::pot_kernel::table, s.threads);
+    pot::linalg::pot_gemm<P, std::int8_t>(w, a, s.M, -3, c, pot::linalg::pot_kernel::table, s.threads);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
@@ -102,7 +106,8 @@ void gpt2_shapes(benchmark::internal::Benchmark* b) {
   b->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
-BENCHMARK(pot4_int8_gemm)->Apply(gpt2_shapes);
+BENCHMARK(pot4_int8_gemm<>)->Name("pot4_int8_gemm")->Apply(gpt2_shapes);
+BENCHMARK(pot4_int8_gemm<int8_format>)->Name("pot4r5_int8_gemm")->Apply(gpt2_shapes);
 BENCHMARK(float_gemm)->Apply(gpt2_shapes);
 #if defined(POT_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemm)->Apply(gpt2_shapes);

@@ -15,6 +15,8 @@ using pot::linalg::pot_kernel;
 
 using p3_no_zero = pot::pot<3, -1, 2, rounding::log, zero_code::none>;
 using p4_paper = pot::pot<4, 0, 7>;
+using p4_int8 = pot::pot<4, 0, 5>;  // the paper's [-2^5, 2^5] format: int16 pair adds
+using p4_int8_widest = pot::pot<4, 0, 6, rounding::log, zero_code::none>;  // |w| = 64
 using p5_int8 = pot::pot<5, -2, 4>;
 using p6_int16 = pot::pot<6, -4, 10>;
 using p8_shift = pot::pot<8, 0, 18>;
@@ -37,7 +39,7 @@ void check_gemm(std::size_t M, std::size_t N, std::size_t K, std::int32_t zero_p
 }  // namespace
 
 TEST_CASE_TEMPLATE("every integer GEMM kernel equals the exact product", P, p3_no_zero, p4_paper,
-                   p5_int8, p6_int16, p8_shift) {
+                   p4_int8, p4_int8_widest, p5_int8, p6_int16, p8_shift) {
   std::mt19937 rng(13);
   const std::size_t k_max = pot::linalg::max_exact_int32_depth<P>;
   for (const std::size_t M : {std::size_t{1}, std::size_t{3}, std::size_t{17}})
@@ -76,4 +78,25 @@ TEST_CASE("GEMM over a packed_matrix equals the exact product") {
   for (std::size_t m = 0; m < 3; ++m)
     for (std::size_t n = 0; n < 40; ++n)
       REQUIRE(c[m * 40 + n] == pot::test::exact_dot(w, n, a.data() + m * 129, 11));
+}
+
+TEST_CASE_TEMPLATE("the uint8 x int8 GEMM is exact at vpmaddubsw's int16 edge", P, p4_int8, p4_int8_widest) {
+  // Every weight +-2^MaxExp and every |u - zp| = 255: each int16 pair sum of the kernel
+  // is 2 * 255 * 2^MaxExp (32640 for |w| = 64; 16320 for |w| = 32, whose two quads are
+  // added in int16 to 32640), the largest it can be. Expected: K * (u - zp) * w, by hand.
+  constexpr std::size_t M = 7, N = 17, K = 1000;
+  constexpr int magnitude = 1 << P::max_exponent;
+  for (const bool negative : {false, true}) {
+    const auto code = static_cast<std::uint8_t>(P::max_exponent - P::min_exponent + (negative ? 8 : 0));
+    const std::vector<std::uint8_t> codes(N * K, code);
+    const std::vector<float> scales(N, 1.0f);
+    const pot::packed_matrix<P> w(N, K, std::span<const std::uint8_t>(codes), scales);
+    for (const auto& [u, zp] : {std::pair{255, 0}, std::pair{0, 255}}) {
+      const std::vector<std::uint8_t> a(M * K, static_cast<std::uint8_t>(u));
+      std::vector<std::int32_t> c(M * N);
+      pot::linalg::pot_gemm<P, std::uint8_t>(w, a, M, zp, c);
+      const std::int32_t expected = static_cast<std::int32_t>(K) * (u - zp) * (negative ? -magnitude : magnitude);
+      for (const auto value : c) REQUIRE(value == expected);
+    }
+  }
 }

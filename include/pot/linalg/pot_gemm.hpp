@@ -1,10 +1,11 @@
 #pragma once
 /// \file
 /// \brief GEMM over packed PoT weights: `C (M, N) = (A - zp) (M, K) * W (N, K)^T` exactly in
-/// int32, with the weights of a panel of rows decoded once to int16 (or codes for the
-/// shift kernel) and reused for every activation row.
+/// int32, with the weights of a panel of rows decoded once to int8 or int16 (or codes for
+/// the shift kernel) and reused for every activation row.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -19,32 +20,87 @@
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/simd/code_decoding.hpp"
 #include "pot/simd/s16_gemm_micro_kernel.hpp"
+#include "pot/simd/u8s8_gemm_micro_kernel.hpp"
 #include "pot/simd/shift_accumulate.hpp"
 
 namespace pot::linalg {
 
 namespace detail {
 
-/// Runs the int16 micro-kernel over all M activation rows against one decoded panel:
-/// full tiles of 6 rows, then one tile of the 1 to 5 rows left.
+/// Runs `tile(rows, m)` over all M activation rows: full tiles of 6 rows, then one tile
+/// of the 1 to 5 rows left (`rows` an integral_constant, for the micro-kernels' Rows).
+template <class Tile>
+inline void tiles_over_activation_rows(std::size_t M, Tile tile) {
+  constexpr std::size_t full = 6;
+  static_assert(full == simd::s16_tile_rows && full == simd::u8s8_tile_rows);
+  std::size_t m = 0;
+  for (; m + full <= M; m += full) tile(std::integral_constant<std::size_t, full>{}, m);
+  switch (M - m) {
+    case 1: tile(std::integral_constant<std::size_t, 1>{}, m); break;
+    case 2: tile(std::integral_constant<std::size_t, 2>{}, m); break;
+    case 3: tile(std::integral_constant<std::size_t, 3>{}, m); break;
+    case 4: tile(std::integral_constant<std::size_t, 4>{}, m); break;
+    case 5: tile(std::integral_constant<std::size_t, 5>{}, m); break;
+    default: break;
+  }
+}
+
+/// Runs the int16 micro-kernel over all M activation rows against one decoded panel.
 inline void s16_panel_times_activations(const std::int16_t* a, std::size_t M, std::size_t lda,
                                         const std::int16_t* panel, std::int32_t* c, std::size_t ldc,
                                         std::size_t cols) {
-  const std::size_t pairs = lda / 2;
-  std::size_t m = 0;
-  for (; m + simd::s16_tile_rows <= M; m += simd::s16_tile_rows)
-    simd::s16_micro_kernel<simd::s16_tile_rows>(a + m * lda, lda, panel, pairs, c + m * ldc, ldc, cols);
-  const auto rest = [&]<std::size_t Rows>(std::integral_constant<std::size_t, Rows>) {
-    simd::s16_micro_kernel<Rows>(a + m * lda, lda, panel, pairs, c + m * ldc, ldc, cols);
-  };
-  switch (M - m) {
-    case 1: rest(std::integral_constant<std::size_t, 1>{}); break;
-    case 2: rest(std::integral_constant<std::size_t, 2>{}); break;
-    case 3: rest(std::integral_constant<std::size_t, 3>{}); break;
-    case 4: rest(std::integral_constant<std::size_t, 4>{}); break;
-    case 5: rest(std::integral_constant<std::size_t, 5>{}); break;
-    default: break;
-  }
+  tiles_over_activation_rows(M, [&](auto rows, std::size_t m) {
+    simd::s16_micro_kernel<decltype(rows)::value>(a + m * lda, lda, panel, lda / 2, c + m * ldc, ldc, cols);
+  });
+}
+
+/// The table kernel for ranges <= 6: uint8 activation codes as they come, weights decoded
+/// 16 rows at a time to int8 in the quad-interleaved panel of
+/// simd/u8s8_gemm_micro_kernel.hpp, and the zero point applied at the end through each
+/// weight row's sum: sum_k w (u - z) = sum_k w u - z sum_k w, all wrapping in int32
+/// like the vector sums (the exact result fits by require_exact_int32_depth). Half the
+/// bytes of the int16 kernel's operands, and for ranges <= 5 a quarter fewer
+/// multiply instructions.
+template <pot_type P>
+inline void pot_gemm_u8s8(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+                          std::span<std::int32_t> c, execution settings) {
+  static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
+  constexpr bool pair_add = shift_range<P> <= 5;
+  const std::size_t K = w.cols, N = w.rows;
+  const std::size_t lda = (K + simd::u8s8_depth_step - 1) / simd::u8s8_depth_step * simd::u8s8_depth_step;
+  std::vector<std::uint8_t> a8(M * lda, 0);  // (M, K rounded up to 8); padding meets zero weights
+  for (std::size_t m = 0; m < M; ++m)
+    std::copy_n(a.codes.data() + m * K, K, a8.data() + m * lda);
+  const std::size_t panels = (N + simd::u8s8_panel_rows - 1) / simd::u8s8_panel_rows;
+  parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
+    std::vector<std::uint8_t> codes(K);
+    std::vector<std::int8_t> weights(simd::u8s8_panel_rows * lda), panel(simd::u8s8_panel_rows * lda);  // (16, lda)
+    std::array<std::uint32_t, simd::u8s8_panel_rows> weight_sums{};
+    for (std::size_t p = first_panel; p < last_panel; ++p) {
+      const std::size_t n0 = p * simd::u8s8_panel_rows;
+      const std::size_t rows = std::min(simd::u8s8_panel_rows, N - n0);
+      std::fill(weights.begin(), weights.end(), std::int8_t{0});
+      for (std::size_t n = 0; n < rows; ++n) {
+        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
+        std::int8_t* row = weights.data() + n * lda;
+        for (std::size_t k = 0; k < K; ++k) row[k] = table[codes[k]];
+        std::int32_t sum = 0;  // |sum| <= 64 K: no overflow for any K the bound allows
+        for (std::size_t k = 0; k < K; ++k) sum += row[k];
+        weight_sums[n] = static_cast<std::uint32_t>(sum);
+      }
+      simd::pack_u8s8_panel(weights.data(), lda, panel.data());
+      tiles_over_activation_rows(M, [&](auto tile_rows, std::size_t m) {
+        simd::u8s8_micro_kernel<decltype(tile_rows)::value, pair_add>(
+            a8.data() + m * lda, lda, panel.data(), lda / simd::u8s8_depth_step, c.data() + m * N + n0, N, rows);
+      });
+      const auto zero_point = static_cast<std::uint32_t>(a.zero_point);
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t n = 0; n < rows; ++n) {
+          auto& out = c[m * N + n0 + n];
+          out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) - zero_point * weight_sums[n]);
+        }
+    }
+  }, settings);
 }
 
 /// The table kernel for ranges <= 14: activations centered and widened to int16 once
@@ -107,7 +163,8 @@ inline void pot_gemm_shift(const packed_weights_view<P>& w, centered_activations
 /// sign_nk * 2^(e_nk - MinExp)` for row-major `a` (M, K) and `c` (M, N), N = w.rows.
 ///
 /// The same integers as pot_gemv() row by row, for every kernel. pot_kernel::table runs
-/// the int16 micro-kernel for exponent ranges up to 14 and the shift kernel beyond.
+/// the uint8 x int8 micro-kernel for exponent ranges up to 6, the int16 one up to 14 and
+/// the shift kernel beyond.
 /// Threads take whole panels of weight rows, so the thread count cannot change a result.
 /// \throws std::invalid_argument on mismatched sizes, a zero point outside Q's range, or
 /// K above max_exact_int32_depth<P>.
@@ -135,8 +192,11 @@ void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t
     }, settings);
     return;
   }
-  if constexpr (detail::shift_range<P> <= 14) {
-    if (kernel == pot_kernel::table) {
+  if (kernel == pot_kernel::table) {
+    if constexpr (detail::table_uses_int8<P>) {
+      detail::pot_gemm_u8s8(w, centered, M, c, settings);
+      return;
+    } else if constexpr (detail::table_uses_int16<P>) {
       detail::pot_gemm_s16(w, centered, M, c, settings);
       return;
     }
