@@ -54,6 +54,20 @@ inline void s16_panel_times_activations(const std::int16_t* a, std::size_t M, st
   });
 }
 
+/// Decodes weight rows [n0, n0 + rows) through `table` into the first rows of `weights`
+/// (row-major, `lda` elements per row) and zeroes the rest, the padding the micro-kernels
+/// multiply by. `codes` is scratch of K elements.
+template <pot_type P, class T, std::size_t Codes>
+inline void decode_panel_rows(const packed_weights_view<P>& w, std::size_t n0, std::size_t rows,
+                              std::size_t lda, const std::array<T, Codes>& table,
+                              std::span<std::uint8_t> codes, std::span<T> weights) {
+  std::fill(weights.begin(), weights.end(), T{0});
+  for (std::size_t n = 0; n < rows; ++n) {
+    simd::unpack_row_codes<P::bits>(w.row(n0 + n), codes);
+    for (std::size_t k = 0; k < codes.size(); ++k) weights[n * lda + k] = table[codes[k]];
+  }
+}
+
 /// The table kernel for ranges <= 6: uint8 activation codes as they come, weights decoded
 /// 16 rows at a time to int8 in the quad-interleaved panel of
 /// simd/u8s8_gemm_micro_kernel.hpp, and the zero point applied at the end through each
@@ -79,13 +93,10 @@ inline void pot_gemm_u8s8(const packed_weights_view<P>& w, centered_activations 
     for (std::size_t p = first_panel; p < last_panel; ++p) {
       const std::size_t n0 = p * simd::u8s8_panel_rows;
       const std::size_t rows = std::min(simd::u8s8_panel_rows, N - n0);
-      std::fill(weights.begin(), weights.end(), std::int8_t{0});
+      decode_panel_rows<P>(w, n0, rows, lda, table, std::span<std::uint8_t>(codes), std::span<std::int8_t>(weights));
       for (std::size_t n = 0; n < rows; ++n) {
-        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
-        std::int8_t* row = weights.data() + n * lda;
-        for (std::size_t k = 0; k < K; ++k) row[k] = table[codes[k]];
         std::int32_t sum = 0;  // |sum| <= 64 K: no overflow for any K the bound allows
-        for (std::size_t k = 0; k < K; ++k) sum += row[k];
+        for (std::size_t k = 0; k < K; ++k) sum += weights[n * lda + k];
         weight_sums[n] = static_cast<std::uint32_t>(sum);
       }
       simd::pack_u8s8_panel(weights.data(), lda, panel.data());
@@ -106,8 +117,11 @@ inline void pot_gemm_u8s8(const packed_weights_view<P>& w, centered_activations 
 /// The table kernel for ranges <= 14: activations centered and widened to int16 once
 /// (K padded to even), weights decoded 16 rows at a time into a pair-interleaved int16
 /// panel (simd/s16_gemm_micro_kernel.hpp) that every activation row then reuses; threads
-/// take whole panels. A panel of K <= 4096 takes at most 128 KiB, so it stays in L2 while
-/// the activation rows stream past it.
+/// take whole panels. A panel of K = 768 takes 24 KiB and stays in L1 (at K <= 4096,
+/// 128 KiB in L2) while the activation rows stream past it. Blocking M and K so that a
+/// block of activations stays in L2 as well was measured slower at GPT-2 shapes (the
+/// hardware prefetcher keeps the six activation streams of a tile ahead, and K blocks
+/// add a read-modify-write of C), so the kernel keeps this simpler order.
 template <pot_type P>
 inline void pot_gemm_s16(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
                          std::span<std::int32_t> c, execution settings) {
@@ -119,15 +133,13 @@ inline void pot_gemm_s16(const packed_weights_view<P>& w, centered_activations a
       a16[m * lda + k] = static_cast<std::int16_t>(std::int32_t{a.codes[m * K + k]} - a.zero_point);
   const std::size_t panels = (N + simd::s16_panel_rows - 1) / simd::s16_panel_rows;
   parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
-    std::vector<std::uint8_t> codes(simd::s16_panel_rows * K);  // (16, K)
-    std::vector<std::int16_t> panel(simd::s16_panel_rows * lda);
+    std::vector<std::uint8_t> codes(K);
+    std::vector<std::int16_t> weights(simd::s16_panel_rows * lda), panel(simd::s16_panel_rows * lda);  // (16, lda)
     for (std::size_t p = first_panel; p < last_panel; ++p) {
       const std::size_t n0 = p * simd::s16_panel_rows;
       const std::size_t rows = std::min(simd::s16_panel_rows, N - n0);
-      for (std::size_t n = 0; n < rows; ++n)
-        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes).subspan(n * K, K));
-      simd::pack_s16_panel(rows, K, [&](std::size_t n, std::size_t k) { return table[codes[n * K + k]]; },
-                           panel.data());
+      decode_panel_rows<P>(w, n0, rows, lda, table, std::span<std::uint8_t>(codes), std::span<std::int16_t>(weights));
+      simd::pack_s16_panel(weights.data(), lda, panel.data());
       s16_panel_times_activations(a16.data(), M, lda, panel.data(), c.data() + n0, N, rows);
     }
   }, settings);

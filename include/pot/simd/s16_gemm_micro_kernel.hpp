@@ -26,18 +26,13 @@ inline constexpr std::size_t s16_panel_rows = 16;
 /// \brief Largest number of activation rows of one micro-kernel tile.
 inline constexpr std::size_t s16_tile_rows = 6;
 
-/// \brief Writes `rows` (<= 16) int16 weight rows, `weight(n, k)` for k < depth, into
-/// `panel` in the pair-interleaved order of this file, padding rows and the odd k with 0.
-/// `panel` must hold `16 * (depth rounded up to even)` elements.
-template <class Weight>
-inline void pack_s16_panel(std::size_t rows, std::size_t depth, Weight weight, std::int16_t* panel) {
-  const std::size_t pairs = (depth + 1) / 2;
-  for (std::size_t p = 0; p < pairs; ++p)
+/// \brief Writes 16 int16 weight rows, row-major with `lda` (even) elements per row and
+/// zero padding, into `panel` in the pair-interleaved order of this file; `panel` must
+/// hold `16 * lda` elements. Moves 4-byte pairs, which the compiler keeps in registers.
+inline void pack_s16_panel(const std::int16_t* rows, std::size_t lda, std::int16_t* panel) noexcept {
+  for (std::size_t p = 0; p < lda / 2; ++p)
     for (std::size_t n = 0; n < s16_panel_rows; ++n)
-      for (std::size_t j = 0; j < 2; ++j) {
-        const std::size_t k = 2 * p + j;
-        panel[(p * s16_panel_rows + n) * 2 + j] = n < rows && k < depth ? weight(n, k) : std::int16_t{0};
-      }
+      __builtin_memcpy(panel + (p * s16_panel_rows + n) * 2, rows + n * lda + 2 * p, 4);
 }
 
 /// \brief `c[m * ldc + n] = sum_k a[m * lda + k] * w(n, k)` for m < `Rows` (<= 6) and
