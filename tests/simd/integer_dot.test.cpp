@@ -83,7 +83,7 @@ TEST_CASE("the fused int16 4-bit kernel equals the sum written out, for any tabl
     const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
     std::vector<std::int16_t> x(count), ordered(count);
     for (auto& v : x) v = static_cast<std::int16_t>(activation(rng));
-    pot::simd::order_for_packed4(x.data(), count, pot::simd::packed4_s16_position, ordered.data());
+    pot::simd::order_for_packed4<pot::simd::packed4_s16_position>(x.data(), count, ordered.data());
     std::array<std::int32_t, rows> four{};
     pot::simd::dot_s16_packed4_rows<rows>(ordered.data(), bytes.data(), stride, bytes.data(), table, count, four.data());
     for (std::size_t r = 0; r < rows; ++r) {

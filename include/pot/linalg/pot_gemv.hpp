@@ -133,7 +133,7 @@ inline void fused_packed4_gemv(const packed_weights_view<P>& w, centered_activat
   if constexpr (table_uses_int8<P>) {
     static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
     std::vector<std::uint8_t> ordered(depth);
-    simd::order_for_packed4(x.codes.data(), depth, simd::packed4_u8_position, ordered.data());
+    simd::order_for_packed4<simd::packed4_u8_position>(x.codes.data(), depth, ordered.data());
     parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
       fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
         simd::dot_u8_packed4_rows<decltype(rows)::value>(ordered.data(), x.zero_point, w.row(r), w.row_stride_bytes,
@@ -146,7 +146,7 @@ inline void fused_packed4_gemv(const packed_weights_view<P>& w, centered_activat
     std::vector<std::int16_t> centered(depth), ordered(depth);
     for (std::size_t k = 0; k < depth; ++k)
       centered[k] = static_cast<std::int16_t>(std::int32_t{x.codes[k]} - x.zero_point);
-    simd::order_for_packed4(centered.data(), depth, simd::packed4_s16_position, ordered.data());
+    simd::order_for_packed4<simd::packed4_s16_position>(centered.data(), depth, ordered.data());
     parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
       fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
         simd::dot_s16_packed4_rows<decltype(rows)::value, sign_high_bytes>(ordered.data(), w.row(r), w.row_stride_bytes,

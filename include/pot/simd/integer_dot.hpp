@@ -254,10 +254,24 @@ constexpr bool high_bytes_are_code_sign(const std::array<std::int16_t, 16>& tabl
   return true;
 }
 
-/// \brief Writes `x` into `ordered` at the positions `position(k, count)` gives.
-template <class T, class Position>
-inline void order_for_packed4(const T* x, std::size_t count, Position position, T* ordered) noexcept {
-  for (std::size_t k = 0; k < count; ++k) ordered[position(k, count)] = x[k];
+/// \brief Writes `x` into `ordered` at the positions `Position(k, count)` gives, where
+/// `Position` is packed4_u8_position or packed4_s16_position (a permutation within each
+/// whole block of 64, the identity after).
+///
+/// Whole blocks go through a table of the 64 positions computed at compile time, so the
+/// reordering costs a load and a store per element, not the index arithmetic.
+template <auto Position, class T>
+inline void order_for_packed4(const T* x, std::size_t count, T* ordered) noexcept {
+  static constexpr auto block_positions = [] {
+    std::array<std::uint8_t, packed4_block> positions{};
+    for (std::size_t k = 0; k < packed4_block; ++k)
+      positions[k] = static_cast<std::uint8_t>(Position(k, packed4_block));
+    return positions;
+  }();
+  std::size_t first = 0;
+  for (; first + packed4_block <= count; first += packed4_block)
+    for (std::size_t k = 0; k < packed4_block; ++k) ordered[first + block_positions[k]] = x[first + k];
+  for (std::size_t k = first; k < count; ++k) ordered[Position(k, count)] = x[k];
 }
 
 /// \brief `Rows` int16 x 4-bit-code dot products sharing one activation vector:
