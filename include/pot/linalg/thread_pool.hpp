@@ -41,8 +41,9 @@ class thread_pool {
   /// \brief How long an idle worker polls for the next call before it sleeps.
   static constexpr std::chrono::microseconds default_spin{200};
 
-  /// \brief Starts \p threads - 1 workers (the calling thread is the other participant);
-  /// \p threads == 0 means std::thread::hardware_concurrency().
+  /// \brief Starts \p threads - 1 workers (the calling thread is the other participant).
+  /// \param threads threads a call runs on, the caller included; 0 means
+  ///   std::thread::hardware_concurrency()
   /// \param spin how long idle workers poll before sleeping: longer cuts the start-up
   ///   latency of calls that follow each other closely, at the price of idle CPU.
   /// \throws std::system_error if a thread cannot be started (those started are joined).
@@ -128,15 +129,24 @@ class thread_pool {
   }
 
   /// Polls \p done for spin_, then sleeps through \p sleep until \p done holds.
+  ///
+  /// After a few hundred tight polls it yields between polls: when the machine has more
+  /// runnable threads than cores, a tight spin would take the core from the very thread
+  /// it waits for (or from another program).
   template <class Done, class Sleep>
   void wait_until(Done done, Sleep sleep) const {
+    constexpr unsigned tight_polls = 256;
     const auto deadline = std::chrono::steady_clock::now() + spin_;
     for (unsigned polls = 1;; ++polls) {
       if (done()) return;
+      if (polls < tight_polls) {
 #if defined(__x86_64__) || defined(__i386__)
-      _mm_pause();
+        _mm_pause();
 #endif
-      if (polls % 64 == 0 && std::chrono::steady_clock::now() > deadline) break;
+      } else {
+        std::this_thread::yield();
+      }
+      if (polls % 16 == 0 && std::chrono::steady_clock::now() > deadline) break;
     }
     while (!done()) sleep();
   }
