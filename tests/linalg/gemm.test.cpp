@@ -292,3 +292,26 @@ TEST_CASE("gemm rejects a null matrix that has elements") {
                                    a.data(), 2, 0.0F, nullptr, 2),
                        doctest::Contains("C is null"), std::invalid_argument);
 }
+
+TEST_CASE("float gemm reads a row-major A in place with the same arithmetic as a packed one") {
+  // transpose::no lets the kernel read A's full row panels in place; the same matrix
+  // stored transposed (transpose::yes) goes through packing. Each C element must get the
+  // same operations either way, so the products are bitwise equal. M = 200 has row
+  // panels in place and a partial last panel; lda > K checks the in-place stride.
+  std::mt19937 random(7);
+  for (const std::size_t K : {std::size_t{1}, std::size_t{37}, std::size_t{500}}) {
+    CAPTURE(K);
+    const std::size_t M = 200, N = 45;
+    const stored_matrix<float> A(M, K, 3, random);
+    stored_matrix<float> A_transposed(K, M, 0, random);
+    for (std::size_t r = 0; r < M; ++r)
+      for (std::size_t k = 0; k < K; ++k) A_transposed.values[k * M + r] = A.values[r * A.ld + k];
+    const stored_matrix<float> B(K, N, 0, random);
+    std::vector<float> in_place(M * N), packed(M * N);
+    gemm<float>(transpose::no, transpose::no, M, N, K, 1.5F, A.values.data(), A.ld,
+                B.values.data(), B.ld, 0.0F, in_place.data(), N, execution{1});
+    gemm<float>(transpose::yes, transpose::no, M, N, K, 1.5F, A_transposed.values.data(), M,
+                B.values.data(), B.ld, 0.0F, packed.data(), N, execution{1});
+    CHECK(std::memcmp(in_place.data(), packed.data(), in_place.size() * sizeof(float)) == 0);
+  }
+}

@@ -16,6 +16,7 @@
 #include "pot/linalg/gemm_reference.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
+#include "pot/simd/transpose_lines.hpp"
 
 namespace pot::linalg {
 
@@ -117,15 +118,7 @@ void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
       }
     } else {
       // Then depth_step == 1 (see strided_block): each panel line is contiguous along K.
-      // Walk K in the outer loop so the packed panel is written sequentially, reading
-      // the panel's lines side by side (PanelWidth streams, each sequential).
-      const T* lines[PanelWidth];
-      for (std::size_t p = 0; p < PanelWidth; ++p)
-        lines[p] = first + std::min(p, valid - 1) * block.panel_step;
-      for (std::size_t k = 0; k < depth; ++k) {
-        T* target = packed + k * PanelWidth;
-        for (std::size_t p = 0; p < PanelWidth; ++p) target[p] = p < valid ? lines[p][k] : T(0);
-      }
+      simd::transpose_lines<PanelWidth>(first, block.panel_step, valid, depth, packed);
     }
   }
 }
@@ -156,14 +149,28 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
                   : (beta == T(0) ? simd::tile_update::overwrite : simd::tile_update::scale_and_add);
       for (std::size_t ic = 0; ic < M; ic += blocking::mc) {
         const std::size_t height = std::min(blocking::mc, M - ic);
-        pack_panels<kernel::rows>(block_of_a(ta, A, lda, ic, pc), height, depth,
-                                  packed_a.get());
+        // A row-major A's full row panels are read in place: packing them is a transpose,
+        // which on thin products (N = 128) costs over a tenth of the multiply time. Only
+        // the last, partial panel is packed (with its zero padding).
+        const std::size_t in_place =
+            ta == transpose::no ? height / kernel::rows * kernel::rows : 0;
+        if (in_place < height)
+          pack_panels<kernel::rows>(block_of_a(ta, A, lda, ic + in_place, pc), height - in_place,
+                                    depth, packed_a.get());
         for (std::size_t jr = 0; jr < width; jr += kernel::cols) {
           const T* b_panel = packed_b.get() + jr * depth;
+          const std::size_t valid_cols = std::min(kernel::cols, width - jr);
           for (std::size_t ir = 0; ir < height; ir += kernel::rows) {
-            kernel::run(depth, packed_a.get() + ir * depth, b_panel, alpha, beta, update,
-                        C + (ic + ir) * ldc + jc + jr, ldc,
-                        std::min(kernel::rows, height - ir), std::min(kernel::cols, width - jr));
+            T* c_tile = C + (ic + ir) * ldc + jc + jr;
+            if (ir < in_place) {
+              kernel::template run<simd::a_layout::row_major>(
+                  depth, A + (ic + ir) * lda + pc, lda, b_panel, alpha, beta, update, c_tile, ldc,
+                  kernel::rows, valid_cols);
+            } else {
+              kernel::run(depth, packed_a.get() + (ir - in_place) * depth, 0, b_panel, alpha,
+                          beta, update, c_tile, ldc, std::min(kernel::rows, height - ir),
+                          valid_cols);
+            }
           }
         }
       }

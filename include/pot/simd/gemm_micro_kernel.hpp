@@ -17,6 +17,12 @@ enum class tile_update {
   add             ///< C = alpha * acc + C (every later K block)
 };
 
+/// \brief Where gemm_micro_kernel reads element (r, k) of its A panel.
+enum class a_layout {
+  packed,    ///< `a[k * rows + r]`: a panel packed k-major (any transpose, any edge)
+  row_major  ///< `a[r * lda + k]`: rows of a row-major A in place (full panels only)
+};
+
 /// \brief A rows x cols tile kernel for element type \p T on xsimd architecture \p Arch.
 ///
 /// The tile holds rows * column_batches registers of accumulators; 6 x 2 AVX2 registers
@@ -25,7 +31,8 @@ enum class tile_update {
 ///
 /// Packed layout: the A panel stores, for each k, the `rows` values of column k of the
 /// tile's rows (zero beyond the matrix); the B panel stores, for each k, the `cols`
-/// values of row k (zero-padded), aligned to the register width.
+/// values of row k (zero-padded), aligned to the register width. A full panel of a
+/// row-major A can also be read in place (a_layout::row_major), which saves packing it.
 template <class T, class Arch = xsimd::default_arch>
 struct gemm_micro_kernel {
   /// \brief The SIMD register type.
@@ -41,14 +48,17 @@ struct gemm_micro_kernel {
   /// \brief Byte alignment the packed B panel must have.
   static constexpr std::size_t alignment = Arch::alignment();
 
-  /// \brief Computes acc = sum over k < \p depth of packed_a[k] (x) packed_b[k] and
+  /// \brief Computes acc = sum over k < \p depth of a(:, k) (x) packed_b[k] and
   /// writes it into the \p valid_rows x \p valid_cols corner of the tile at \p c as
-  /// \p update says.
+  /// \p update says; A is read as \p Layout says, \p lda being used by
+  /// a_layout::row_major only.
   ///
   /// Every C element gets the same sequence of operations whether or not the tile is
-  /// cut at the matrix edge, so a result does not depend on where tiles fall.
-  static void run(std::size_t depth, const T* packed_a, const T* packed_b, T alpha, T beta,
-                  tile_update update, T* c, std::size_t ldc, std::size_t valid_rows,
+  /// cut at the matrix edge and whichever layout A is read from, so a result does not
+  /// depend on where tiles fall.
+  template <a_layout Layout = a_layout::packed>
+  static void run(std::size_t depth, const T* a, std::size_t lda, const T* packed_b, T alpha,
+                  T beta, tile_update update, T* c, std::size_t ldc, std::size_t valid_rows,
                   std::size_t valid_cols) noexcept {
     // C is read or written only after the k loop; start fetching its lines now.
     for (std::size_t r = 0; r < valid_rows; ++r) {
@@ -67,9 +77,9 @@ struct gemm_micro_kernel {
         b[j] = batch::load_aligned(packed_b + k * cols + j * lanes);
 #pragma GCC unroll 8
       for (std::size_t r = 0; r < rows; ++r) {
-        const batch a(packed_a[k * rows + r]);
+        const batch a_rk(Layout == a_layout::packed ? a[k * rows + r] : a[r * lda + k]);
 #pragma GCC unroll 4
-        for (std::size_t j = 0; j < column_batches; ++j) acc[r][j] = xsimd::fma(a, b[j], acc[r][j]);
+        for (std::size_t j = 0; j < column_batches; ++j) acc[r][j] = xsimd::fma(a_rk, b[j], acc[r][j]);
       }
     }
 
