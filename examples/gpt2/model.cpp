@@ -11,6 +11,7 @@
 #include "pot/nn/cross_entropy.hpp"
 #include "pot/nn/embedding.hpp"
 #include "pot/nn/gelu.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/matmul.hpp"
 #include "pot/nn/residual.hpp"
@@ -28,19 +29,6 @@ std::string_view linear_module_name(linear_kind kind) {
   throw std::invalid_argument("pot: unknown linear_kind");
 }
 
-namespace {
-
-// Elementwise and per-row layers are cheap next to the GEMMs but not free (GELU's tanh
-// over (B, T, 4C)); below this many elements a thread costs more than it saves.
-constexpr std::size_t min_elements_per_thread = std::size_t{1} << 14;
-
-pot::linalg::execution threads_for(std::size_t elements, pot::linalg::execution execution) {
-  const std::size_t useful = std::max<std::size_t>(1, elements / min_elements_per_thread);
-  return pot::linalg::with_threads(
-      execution, static_cast<unsigned>(std::min<std::size_t>(useful, pot::linalg::thread_count(execution))));
-}
-
-}  // namespace
 
 template <class Scalar>
 struct gpt2_model<Scalar>::block_parameters {
@@ -250,8 +238,8 @@ void gpt2_model<Scalar>::linear_backward(linear_id id, Scalar* dinput, Scalar* d
                                          std::size_t OC, std::size_t C) {
   const std::size_t rows = last_batch_ * last_sequence_;
   const Scalar* used = used_weights_[id.layer * linear_kind_count + static_cast<std::size_t>(id.kind)];
-  std::fill(dinput, dinput + rows * C, Scalar(0));
-  pot::nn::matmul_backward(dinput, dweight, dbias, dout, input, used, 1, rows, C, OC, execution_);
+  pot::nn::matmul_backward(dinput, dweight, dbias, dout, input, used, 1, rows, C, OC, execution_,
+                           pot::nn::input_gradient::overwrite);
   if (hooks_ == nullptr) return;
   const auto master_offset = static_cast<std::size_t>(dweight - gradients_.data());
   hooks_->weight_gradient(id, parameters_.data() + master_offset, dweight, OC, C);
@@ -290,7 +278,7 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
       pot::nn::layernorm_forward(out + first * C, mean + first, rstd + first, in + first * C,
                                  weight, bias, 1, last - first, C);
-    }, threads_for(N * C, execution_));
+    }, pot::nn::layer_execution<Scalar>(execution_, N * C));
   };
 
   for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
@@ -312,7 +300,7 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     linear_forward({layer, linear_kind::mlp_expand}, a.fc, a.ln2, p.fc_weight, p.fc_bias, 4 * C, C);
     pot::linalg::parallel_for(0, N * 4 * C, [&](std::size_t first, std::size_t last) {
       pot::nn::gelu_forward(a.fc_gelu + first, a.fc + first, last - first);
-    }, threads_for(N * 4 * C, execution_));
+    }, pot::nn::layer_execution<Scalar>(execution_, N * 4 * C));
     linear_forward({layer, linear_kind::mlp_project}, a.fc_proj, a.fc_gelu, p.fc_proj_weight,
                    p.fc_proj_bias, C, 4 * C);
     pot::nn::residual_forward(a.residual3, a.residual2, a.fc_proj, N * C);
@@ -335,7 +323,7 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
   pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
     pot::nn::cross_entropy_forward(losses + first, probs + first * V, logits + first * V,
                                    targets.data() + first, 1, last - first, V);
-  }, threads_for(N * V, execution_));
+  }, pot::nn::layer_execution<Scalar>(execution_, N * V));
   // The mean is summed here in one fixed order, so the loss does not depend on the threads.
   pot::nn::accumulator_t<Scalar> total = 0;
   for (std::size_t i = 0; i < N; ++i) total += losses[i];
@@ -375,31 +363,33 @@ void gpt2_model<Scalar>::backward() {
   Scalar* dfc_gelu = g + scratch.dfc_gelu();    // (B, T, 4C)
   Scalar* dlogits = g + scratch.dlogits();      // (B, T, V)
   Scalar* dlosses = g + scratch.dlosses();      // (B, T)
-  std::fill(gradients_.begin(), gradients_.end(), Scalar(0));
+  // Every parameter gradient is accumulated into (wte's by two layers).
+  pot::linalg::parallel_for(0, gradients_.size(), [&](std::size_t first, std::size_t last) {
+    std::fill(gradients_.data() + first, gradients_.data() + last, Scalar(0));
+  }, pot::nn::layer_execution<Scalar>(execution_, gradients_.size()));
 
   auto layernorm_back = [&](Scalar* dinput, Scalar* dweight, Scalar* dbias, const Scalar* dout,
                             const Scalar* input, const Scalar* weight, const Scalar* mean,
                             const Scalar* rstd) {
-    // dweight and dbias sum over rows, so the rows stay on one thread.
-    pot::nn::layernorm_backward(dinput, dweight, dbias, dout, input, weight, mean, rstd, 1, N, C);
+    pot::nn::layernorm_backward(dinput, dweight, dbias, dout, input, weight, mean, rstd, 1, N, C,
+                                execution_);
   };
 
   // Loss: the mean over positions, so every position's loss has weight 1 / (B*T).
   std::fill(dlosses, dlosses + N, Scalar(1) / static_cast<Scalar>(N));
-  std::fill(dlogits, dlogits + N * V, Scalar(0));
   const Scalar* probs = arena_.data() + layout.probs();
   pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    std::fill(dlogits + first * V, dlogits + last * V, Scalar(0));  // accumulated
     pot::nn::cross_entropy_backward(dlogits + first * V, dlosses + first, probs + first * V,
                                     last_targets_.data() + first, 1, last - first, V);
-  }, threads_for(N * V, execution_));
+  }, pot::nn::layer_execution<Scalar>(execution_, N * V));
 
   const Scalar* wte = parameters_.data() + find_parameter(tensors_, "wte.weight").offset;
   Scalar* dwte = gradients_.data() + find_parameter(tensors_, "wte.weight").offset;
   Scalar* dwpe = gradients_.data() + find_parameter(tensors_, "wpe.weight").offset;
   const Scalar* lnf = arena_.data() + layout.lnf();
-  std::fill(dln, dln + N * C, Scalar(0));
   pot::nn::matmul_backward(dln, dwte, static_cast<Scalar*>(nullptr), dlogits, lnf, wte, 1, N, C, V,
-                           execution_);
+                           execution_, pot::nn::input_gradient::overwrite);
   const Scalar* last_residual =
       config_.n_layer == 0 ? arena_.data() : layer_activations(config_.n_layer - 1).residual3;
   std::fill(dresidual, dresidual + N * C, Scalar(0));
@@ -416,18 +406,18 @@ void gpt2_model<Scalar>::backward() {
     const activations a = layer_activations(layer);
     linear_backward({layer, linear_kind::mlp_project}, dfc_gelu, dp.fc_proj_weight, dp.fc_proj_bias,
                     dresidual, a.fc_gelu, C, 4 * C);
-    std::fill(dfc, dfc + N * 4 * C, Scalar(0));  // gelu_backward accumulates
     pot::linalg::parallel_for(0, N * 4 * C, [&](std::size_t first, std::size_t last) {
+      std::fill(dfc + first, dfc + last, Scalar(0));  // gelu_backward accumulates
       pot::nn::gelu_backward(dfc + first, a.fc + first, dfc_gelu + first, last - first);
-    }, threads_for(N * 4 * C, execution_));
+    }, pot::nn::layer_execution<Scalar>(execution_, N * 4 * C));
     linear_backward({layer, linear_kind::mlp_expand}, dln, dp.fc_weight, dp.fc_bias, dfc, a.ln2,
                     4 * C, C);
     layernorm_back(dresidual, dp.ln2_weight, dp.ln2_bias, dln, a.residual2, p.ln2_weight,
                    a.ln2_mean, a.ln2_rstd);
     linear_backward({layer, linear_kind::attention_projection}, dattention, dp.attn_proj_weight,
                     dp.attn_proj_bias, dresidual, a.attention, C, C);
-    std::fill(dqkv, dqkv + N * 3 * C, Scalar(0));
     pot::linalg::parallel_for(0, B, [&](std::size_t first, std::size_t last) {
+      std::fill(dqkv + first * T * 3 * C, dqkv + last * T * 3 * C, Scalar(0));  // accumulated
       for (std::size_t b = first; b < last; ++b)
         pot::nn::attention_backward(dqkv + b * T * 3 * C, dattention + b * T * C,
                                     a.qkv + b * T * 3 * C, a.probs + b * NH * T * T, 1, T, C, NH,

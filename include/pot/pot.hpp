@@ -24,12 +24,14 @@
 #include "pot/linalg/pot_gemm.hpp"
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"
+#include "pot/linalg/thread_pool.hpp"
 #include "pot/simd/code_decoding.hpp"
 #include "pot/simd/dequantize.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
 #include "pot/simd/integer_dot.hpp"
 #include "pot/simd/s16_gemm_micro_kernel.hpp"
 #include "pot/simd/shift_accumulate.hpp"
+#include "pot/simd/transpose_lines.hpp"
 
 #include "pot/quant/fake_quant.hpp"
 
@@ -46,6 +48,7 @@
 #include "pot/nn/embedding.hpp"
 #include "pot/nn/gelu.hpp"
 #include "pot/nn/ids.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/matmul.hpp"
 #include "pot/nn/residual.hpp"

@@ -110,3 +110,32 @@ TEST_CASE("layernorm float fast path (eight partial sums, xsimd rows) agrees wit
   SUBCASE("B=2 T=3 C=133") { layer_check::check_float_matches_double(layernorm_case{2, 3, 133}, 4); }
   SUBCASE("B=1 T=2 C=768") { layer_check::check_float_matches_double(layernorm_case{1, 2, 768}, 5); }
 }
+
+TEST_CASE("layernorm float backward is bitwise the same on 1, 2 and 3 threads") {
+  // rows * C >= 2 * 2^14, so the row pass and the channel pass are really split; C = 130
+  // cuts the channel chunks inside a register.
+  const std::size_t rows = 300, C = 130;
+  const layer_check::tensor inp_values = layer_check::random_tensor(rows * C, 61, -2.0, 3.0);
+  const layer_check::tensor dout_values = layer_check::random_tensor(rows * C, 62);
+  const layer_check::tensor weight_values = layer_check::random_tensor(C, 63);
+  const std::vector<float> inp(inp_values.begin(), inp_values.end());
+  const std::vector<float> dout(dout_values.begin(), dout_values.end());
+  const std::vector<float> weight(weight_values.begin(), weight_values.end());
+  const std::vector<float> bias(C, 0.125f);
+  std::vector<float> out(rows * C), mean(rows), rstd(rows);
+  pot::nn::layernorm_forward(out.data(), mean.data(), rstd.data(), inp.data(), weight.data(),
+                             bias.data(), 1, rows, C);
+  pot::linalg::thread_pool pool(3);
+  auto run = [&](unsigned threads) {
+    std::vector<float> dinp(rows * C, 0.5f), dweight(C, -1.0f), dbias(C, 2.0f);
+    pot::nn::layernorm_backward(dinp.data(), dweight.data(), dbias.data(), dout.data(), inp.data(),
+                                weight.data(), mean.data(), rstd.data(), 1, rows, C,
+                                pot::linalg::execution{threads, &pool});
+    dinp.insert(dinp.end(), dweight.begin(), dweight.end());
+    dinp.insert(dinp.end(), dbias.begin(), dbias.end());
+    return dinp;
+  };
+  const std::vector<float> one = run(1);
+  CHECK(run(2) == one);
+  CHECK(run(3) == one);
+}

@@ -7,11 +7,11 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "pot/linalg/gemm.hpp"
 #include "pot/linalg/parallel_for.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/softmax.hpp"
 
 namespace pot::nn {
@@ -19,18 +19,7 @@ namespace pot::nn {
 /// \brief Query rows per GEMM call: the causal mask lets a block of rows [i, i + block)
 /// stop at key column i + block, so the work skipped above the diagonal grows as the
 /// block shrinks, while each GEMM stays large enough to run at full speed.
-inline constexpr std::size_t attention_row_block = 64;
-
-/// \brief Threads for attention's loop over (batch, head) pairs: `exec` for float and
-/// double, whose pairs write disjoint slices of the outputs; one for every other type,
-/// since an autodiff variable records onto its own thread's tape.
-///
-/// The heads are split over threads, not each head's GEMMs: a head's products (T x T x
-/// C/NH) are far below the work linalg::gemm starts a thread for.
-template <class Scalar>
-linalg::execution head_threads(linalg::execution exec) noexcept {
-  return std::is_floating_point_v<Scalar> ? exec : linalg::execution{1};
-}
+inline constexpr std::size_t attention_row_block = 32;
 
 /// \brief Throws std::invalid_argument unless NH > 0 heads divide C channels.
 inline void check_attention_heads(std::size_t C, std::size_t NH) {
@@ -48,7 +37,7 @@ inline void check_attention_heads(std::size_t C, std::size_t NH) {
 /// \param T sequence length
 /// \param C channels
 /// \param NH attention heads
-/// \param exec threads, over the (batch, head) pairs
+/// \param exec threads, over the (batch, head) pairs (see layer_execution)
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>
 void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t B, std::size_t T,
@@ -84,7 +73,7 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
                              one_thread);
       }
     }
-  }, head_threads<Scalar>(exec));
+  }, layer_execution<Scalar>(exec));
 }
 
 /// \brief Backward of attention_forward; accumulates into dqkv.
@@ -96,7 +85,7 @@ void attention_forward(Scalar* out, Scalar* att, const Scalar* qkv, std::size_t 
 /// \param T sequence length
 /// \param C channels
 /// \param NH attention heads
-/// \param exec threads, over the (batch, head) pairs
+/// \param exec threads, over the (batch, head) pairs (see layer_execution)
 /// \throws std::invalid_argument if NH is 0 or does not divide C.
 template <class Scalar>
 void attention_backward(Scalar* dqkv, const Scalar* dout, const Scalar* qkv, const Scalar* att,
@@ -149,7 +138,7 @@ void attention_backward(Scalar* dqkv, const Scalar* dout, const Scalar* qkv, con
                              query + first * C3, C3, Scalar(1), dkey, C3, one_thread);
       }
     }
-  }, head_threads<Scalar>(exec));
+  }, layer_execution<Scalar>(exec));
 }
 
 }  // namespace pot::nn

@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/accumulator.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/vectorize.hpp"
 
 namespace pot::nn {
@@ -113,63 +115,94 @@ void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in
 /// \param B batch size
 /// \param T sequence length
 /// \param C channels
+/// \param exec threads (see layer_execution)
+///
+/// Two passes: dinp row by row, split over threads by rows; then dweight and dbias,
+/// sums over the rows, split over threads by channels with each channel summing its
+/// rows in order. So every result is bitwise the same for every thread count.
 /// \throws std::invalid_argument if C == 0.
 template <class Scalar, class Accumulator = accumulator_t<Scalar>>
 void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar* dout,
                         const Scalar* inp, const Scalar* weight, const Scalar* mean,
-                        const Scalar* rstd, std::size_t B, std::size_t T, std::size_t C) {
+                        const Scalar* rstd, std::size_t B, std::size_t T, std::size_t C,
+                        linalg::execution exec = {}) {
   if (C == 0) throw std::invalid_argument("pot: layernorm_backward needs C > 0 channels");
+  const std::size_t rows = B * T;
+  const linalg::execution threads = layer_execution<Scalar>(exec, rows * C);
   const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
-  for (std::size_t row = 0; row < B * T; ++row) {
-    const Scalar* x = inp + row * C;
-    const Scalar* dy = dout + row * C;
-    const Scalar row_mean = mean[row];
-    const Scalar row_rstd = rstd[row];
-    // dinp needs the row means of dnorm and of dnorm * norm before any element is written.
-    Accumulator dnorm_sum = Accumulator(0);
-    Accumulator dnorm_norm_sum = Accumulator(0);
-    if constexpr (has_simd_path<Scalar>) {
-      dnorm_sum = detail::sum_in_lanes<Accumulator>(C, [weight, dy](std::size_t i) {
-        return Accumulator(weight[i] * dy[i]);
-      });
-      dnorm_norm_sum = detail::sum_in_lanes<Accumulator>(C, [=](std::size_t i) {
-        const Scalar norm = (x[i] - row_mean) * row_rstd;
-        return Accumulator(weight[i] * dy[i] * norm);
-      });
-    } else {
-      for (std::size_t i = 0; i < C; ++i) {
-        const Scalar norm = (x[i] - row_mean) * row_rstd;
-        const Scalar dnorm = weight[i] * dy[i];
-        dnorm_sum += Accumulator(dnorm);
-        dnorm_norm_sum += Accumulator(dnorm * norm);
+  linalg::parallel_for(0, rows, [&](std::size_t first_row, std::size_t last_row) {
+    for (std::size_t row = first_row; row < last_row; ++row) {
+      const Scalar* x = inp + row * C;
+      const Scalar* dy = dout + row * C;
+      const Scalar row_mean = mean[row];
+      const Scalar row_rstd = rstd[row];
+      // dinp needs the row means of dnorm and of dnorm * norm before any element is written.
+      Accumulator dnorm_sum = Accumulator(0);
+      Accumulator dnorm_norm_sum = Accumulator(0);
+      if constexpr (has_simd_path<Scalar>) {
+        dnorm_sum = detail::sum_in_lanes<Accumulator>(C, [weight, dy](std::size_t i) {
+          return Accumulator(weight[i] * dy[i]);
+        });
+        dnorm_norm_sum = detail::sum_in_lanes<Accumulator>(C, [=](std::size_t i) {
+          const Scalar norm = (x[i] - row_mean) * row_rstd;
+          return Accumulator(weight[i] * dy[i] * norm);
+        });
+      } else {
+        for (std::size_t i = 0; i < C; ++i) {
+          const Scalar norm = (x[i] - row_mean) * row_rstd;
+          const Scalar dnorm = weight[i] * dy[i];
+          dnorm_sum += Accumulator(dnorm);
+          dnorm_norm_sum += Accumulator(dnorm * norm);
+        }
+      }
+      const Scalar dnorm_mean = static_cast<Scalar>(dnorm_sum * inverse_C);
+      const Scalar dnorm_norm_mean = static_cast<Scalar>(dnorm_norm_sum * inverse_C);
+      Scalar* dx = dinp + row * C;
+      if constexpr (has_simd_path<Scalar>) {
+        using batch = detail::float_batch;
+        for (std::size_t i = 0; i < C; i += batch::size) {
+          const std::size_t count = std::min(batch::size, C - i);
+          const batch norm = (detail::load_batch(x + i, count) - row_mean) * row_rstd;
+          const batch dnorm = detail::load_batch(weight + i, count) * detail::load_batch(dy + i, count);
+          detail::store_batch(dx + i,
+                              detail::load_batch(dx + i, count) + (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd,
+                              count);
+        }
+      } else {
+        for (std::size_t i = 0; i < C; ++i) {
+          const Scalar norm = (x[i] - row_mean) * row_rstd;
+          const Scalar dnorm = weight[i] * dy[i];
+          dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd;
+        }
       }
     }
-    const Scalar dnorm_mean = static_cast<Scalar>(dnorm_sum * inverse_C);
-    const Scalar dnorm_norm_mean = static_cast<Scalar>(dnorm_norm_sum * inverse_C);
-    Scalar* dx = dinp + row * C;
-    if constexpr (has_simd_path<Scalar>) {
-      using batch = detail::float_batch;
-      for (std::size_t i = 0; i < C; i += batch::size) {
-        const std::size_t count = std::min(batch::size, C - i);
-        const batch norm = (detail::load_batch(x + i, count) - row_mean) * row_rstd;
-        const batch dy_i = detail::load_batch(dy + i, count);
-        const batch dnorm = detail::load_batch(weight + i, count) * dy_i;
-        detail::store_batch(dbias + i, detail::load_batch(dbias + i, count) + dy_i, count);
-        detail::store_batch(dweight + i, detail::load_batch(dweight + i, count) + norm * dy_i, count);
-        detail::store_batch(dx + i,
-                            detail::load_batch(dx + i, count) + (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd,
-                            count);
-      }
-    } else {
-      for (std::size_t i = 0; i < C; ++i) {
-        const Scalar norm = (x[i] - row_mean) * row_rstd;
-        const Scalar dnorm = weight[i] * dy[i];
-        dbias[i] += dy[i];
-        dweight[i] += norm * dy[i];
-        dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd;
+  }, threads);
+  linalg::parallel_for(0, C, [&](std::size_t first, std::size_t last) {
+    const std::size_t width = last - first;
+    for (std::size_t row = 0; row < rows; ++row) {
+      const Scalar* x = inp + row * C + first;
+      const Scalar* dy = dout + row * C + first;
+      const Scalar row_mean = mean[row];
+      const Scalar row_rstd = rstd[row];
+      if constexpr (has_simd_path<Scalar>) {
+        using batch = detail::float_batch;
+        for (std::size_t i = 0; i < width; i += batch::size) {
+          const std::size_t count = std::min(batch::size, width - i);
+          const batch norm = (detail::load_batch(x + i, count) - row_mean) * row_rstd;
+          const batch dy_i = detail::load_batch(dy + i, count);
+          detail::store_batch(dbias + first + i, detail::load_batch(dbias + first + i, count) + dy_i, count);
+          detail::store_batch(dweight + first + i,
+                              detail::load_batch(dweight + first + i, count) + norm * dy_i, count);
+        }
+      } else {
+        for (std::size_t i = 0; i < width; ++i) {
+          const Scalar norm = (x[i] - row_mean) * row_rstd;
+          dbias[first + i] += dy[i];
+          dweight[first + i] += norm * dy[i];
+        }
       }
     }
-  }
+  }, threads);
 }
 
 }  // namespace pot::nn

@@ -151,7 +151,8 @@ class transformer_block {
     matmul_backward(dln2_.data(), grads.fc_weight, grads.fc_bias, dfc_.data(), ln2_.data(),
                     p.fc_weight, B, T, C, 4 * C, exec);
     layernorm_backward(dresidual1_.data(), grads.ln2_weight, grads.ln2_bias, dln2_.data(),
-                       residual1_.data(), p.ln2_weight, ln2_mean_.data(), ln2_rstd_.data(), B, T, C);
+                       residual1_.data(), p.ln2_weight, ln2_mean_.data(), ln2_rstd_.data(), B, T, C,
+                       exec);
     residual_backward(dinp, dattn_proj_.data(), dresidual1_.data(), N);
     matmul_backward(datty_.data(), grads.attn_proj_weight, grads.attn_proj_bias, dattn_proj_.data(),
                     atty_.data(), p.attn_proj_weight, B, T, C, C, exec);
@@ -159,7 +160,7 @@ class transformer_block {
     matmul_backward(dln1_.data(), grads.qkv_weight, grads.qkv_bias, dqkv_.data(), ln1_.data(),
                     p.qkv_weight, B, T, C, 3 * C, exec);
     layernorm_backward(dinp, grads.ln1_weight, grads.ln1_bias, dln1_.data(), inp, p.ln1_weight,
-                       ln1_mean_.data(), ln1_rstd_.data(), B, T, C);
+                       ln1_mean_.data(), ln1_rstd_.data(), B, T, C, exec);
   }
 
  private:
