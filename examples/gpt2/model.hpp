@@ -125,6 +125,8 @@ class gpt2_model {
 
   /// \brief Threads for the kernels.
   void set_execution(pot::linalg::execution execution) noexcept { execution_ = execution; }
+  /// \brief The threads forward() and backward() run on.
+  [[nodiscard]] pot::linalg::execution execution() const noexcept { return execution_; }
 
   /// \brief Installs QAT hooks (nullptr: plain float Linears). The model does not own them.
   void set_linear_hooks(linear_hooks<Scalar>* hooks) noexcept { hooks_ = hooks; }

@@ -1,5 +1,6 @@
 #include "trainer.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -7,10 +8,12 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "atomic_file.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/adamw.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "safetensors.hpp"
 
 namespace gpt2 {
@@ -102,13 +105,38 @@ double trainer::evaluate() {
 
 void trainer::clip_gradients() {
   if (options_.gradient_clip == 0) return;
+  const std::span<float> gradients = model_.gradients();
+  const pot::linalg::execution threads =
+      pot::nn::layer_execution<float>(model_.execution(), gradients.size());
+  // The sum of squares in fixed blocks, each summed in eight interleaved partial sums
+  // (one dependent chain of additions would take about a millisecond), the blocks then
+  // added in order: the same norm for every thread count.
+  constexpr std::size_t block = std::size_t{1} << 13;
+  constexpr std::size_t lanes = 8;
+  std::vector<double> block_squares((gradients.size() + block - 1) / block);
+  pot::linalg::parallel_for(0, block_squares.size(), [&](std::size_t first, std::size_t last) {
+    for (std::size_t b = first; b < last; ++b) {
+      const std::size_t end = std::min(gradients.size(), (b + 1) * block);
+      double partial[lanes] = {};
+      std::size_t i = b * block;
+      for (; i + lanes <= end; i += lanes)
+        for (std::size_t lane = 0; lane < lanes; ++lane)
+          partial[lane] += static_cast<double>(gradients[i + lane]) * gradients[i + lane];
+      for (std::size_t lane = 0; i < end; ++i, ++lane)
+        partial[lane] += static_cast<double>(gradients[i]) * gradients[i];
+      block_squares[b] = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+                         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+    }
+  }, threads);
   double squares = 0.0;
-  for (const float g : model_.gradients()) squares += static_cast<double>(g) * g;
+  for (const double value : block_squares) squares += value;
   // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
   const double coefficient = options_.gradient_clip / (std::sqrt(squares) + 1e-6);
   if (coefficient >= 1.0) return;
   const auto factor = static_cast<float>(coefficient);
-  for (float& g : model_.gradients()) g *= factor;
+  pot::linalg::parallel_for(0, gradients.size(), [&](std::size_t first, std::size_t last) {
+    for (std::size_t i = first; i < last; ++i) gradients[i] *= factor;
+  }, threads);
 }
 
 void trainer::update_parameters(double learning_rate) {
@@ -123,7 +151,7 @@ void trainer::update_parameters(double learning_rate) {
       pot::nn::adamw_update(parameters + first, gradients + first,
                             state_.first_moment.data() + first, state_.second_moment.data() + first,
                             last - first, state_.step + 1, adamw, tensor.weight_decay);
-    }, {tensor.size < (std::size_t{1} << 15) ? 1U : 0U});
+    }, pot::nn::layer_execution<float>(model_.execution(), tensor.size));
   }
 }
 
