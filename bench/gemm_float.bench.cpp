@@ -12,6 +12,7 @@
 
 #include "pot/linalg/gemm.hpp"
 #include "pot/linalg/parallel_for.hpp"
+#include "pot/linalg/thread_pool.hpp"
 
 #ifdef POT_HAVE_OPENBLAS
 #include <cblas.h>
@@ -113,6 +114,20 @@ void parallel_for_overhead(benchmark::State& state) {
   }
 }
 BENCHMARK(parallel_for_overhead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The same call on a thread_pool's workers, which stay alive (and poll) between calls:
+// what each call of a training step pays when the caller owns a pool.
+void parallel_for_overhead_pool(benchmark::State& state) {
+  pot::linalg::thread_pool pool(static_cast<unsigned>(state.range(0)));
+  const pot::linalg::execution settings{0, &pool};
+  for (auto _ : state) {
+    pot::linalg::parallel_for(0, 64, [](std::size_t first, std::size_t last) {
+      benchmark::DoNotOptimize(first + last);
+    }, settings);
+  }
+}
+BENCHMARK(parallel_for_overhead_pool)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

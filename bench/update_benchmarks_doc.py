@@ -24,6 +24,8 @@ def baseline_of(program, name):
     blas = {"pot_gemv": "openblas_sgemv", "pot_gemm": "openblas_sgemm", "gemm_float": "openblas_sgemm"}
     if family == blas[program] or family == "read_bandwidth" or family == "parallel_for_overhead":
         return None
+    if family == "parallel_for_overhead_pool":
+        return f"parallel_for_overhead/{args}"
     return f"{blas[program]}/{args}"
 
 
