@@ -32,6 +32,7 @@
 #include "pot/simd/s16_gemm_micro_kernel.hpp"
 #include "pot/simd/shift_accumulate.hpp"
 #include "pot/simd/transpose_lines.hpp"
+#include "pot/simd/u8s8_gemm_micro_kernel.hpp"
 
 #include "pot/quant/fake_quant.hpp"
 
