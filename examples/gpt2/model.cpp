@@ -281,6 +281,12 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     }, pot::nn::layer_execution<Scalar>(execution_, N * C));
   };
 
+  auto residual = [&](Scalar* out, const Scalar* stream, const Scalar* branch) {
+    pot::linalg::parallel_for(0, N * C, [&](std::size_t first, std::size_t last) {
+      pot::nn::residual_forward(out + first, stream + first, branch + first, last - first);
+    }, pot::nn::layer_execution<Scalar>(execution_, N * C));
+  };
+
   for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
     const block_parameters p = block(parameters_, layer);
     const activations a = layer_activations(layer);
@@ -295,7 +301,7 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     }, execution_);
     linear_forward({layer, linear_kind::attention_projection}, a.attn_proj, a.attention,
                    p.attn_proj_weight, p.attn_proj_bias, C, C);
-    pot::nn::residual_forward(a.residual2, a.block_input, a.attn_proj, N * C);
+    residual(a.residual2, a.block_input, a.attn_proj);
     layernorm(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, p.ln2_weight, p.ln2_bias);
     linear_forward({layer, linear_kind::mlp_expand}, a.fc, a.ln2, p.fc_weight, p.fc_bias, 4 * C, C);
     pot::linalg::parallel_for(0, N * 4 * C, [&](std::size_t first, std::size_t last) {
@@ -303,7 +309,7 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     }, pot::nn::layer_execution<Scalar>(execution_, N * 4 * C));
     linear_forward({layer, linear_kind::mlp_project}, a.fc_proj, a.fc_gelu, p.fc_proj_weight,
                    p.fc_proj_bias, C, 4 * C);
-    pot::nn::residual_forward(a.residual3, a.residual2, a.fc_proj, N * C);
+    residual(a.residual3, a.residual2, a.fc_proj);
   }
 
   const Scalar* last_residual =
