@@ -25,6 +25,7 @@
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/linalg/thread_pool.hpp"
+#include "pot/simd/affine_quantize.hpp"
 #include "pot/simd/code_decoding.hpp"
 #include "pot/simd/dequantize.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"

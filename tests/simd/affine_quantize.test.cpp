@@ -1,0 +1,171 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <bit>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "pot/core/affine.hpp"
+#include "pot/simd/affine_quantize.hpp"
+
+// The SIMD span quantizer against the scalar pot::quantize, which is the reference
+// (tests/core/affine.test.cpp checks it against PyTorch's definition): every value of
+// a strided sweep over all 2^32 float bit patterns, and every float near each tie and
+// each code for several scales, zero points and ranges, in spans of odd lengths and
+// offsets so that both the registers and the scalar tail are used.
+
+namespace {
+
+constexpr float not_a_number = std::numeric_limits<float>::quiet_NaN();
+constexpr float infinity = std::numeric_limits<float>::infinity();
+constexpr bool has_simd = !std::is_same_v<xsimd::default_arch, xsimd::unavailable>;
+
+float from_bits(std::uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+/// Quantizes `x` with both functions, in spans starting at offsets 0..2 (so the vector
+/// loads are unaligned in different ways), and counts the values that differ.
+template <class Q>
+std::size_t mismatches(const std::vector<float>& x, const pot::affine_params<Q>& params) {
+  std::size_t differing = 0;
+  for (std::size_t offset = 0; offset < 3 && offset < x.size(); ++offset) {
+    const std::span<const float> input = std::span(x).subspan(offset);
+    std::vector<Q> expected(input.size()), actual(input.size());
+    pot::quantize<Q>(input, params, expected);
+    pot::simd::affine_quantize<Q>(input, params, actual);
+    for (std::size_t i = 0; i < input.size(); ++i)
+      if (expected[i] != actual[i]) {
+        if (differing < 5)
+          MESSAGE("x = " << input[i] << " (bits " << std::hex
+                         << std::bit_cast<std::uint32_t>(input[i]) << std::dec << "): scalar "
+                         << +expected[i] << ", simd " << +actual[i]);
+        ++differing;
+      }
+  }
+  return differing;
+}
+
+/// Every float bit pattern `k * stride` (NaNs, infinities, subnormals, zeros of both
+/// signs and every binade included), in chunks of an odd length.
+template <class Q>
+std::size_t sweep_mismatches(const pot::affine_params<Q>& params, std::uint32_t stride) {
+  std::size_t differing = 0;
+  std::vector<float> chunk;
+  constexpr std::size_t chunk_size = 4099;
+  std::uint64_t bits = 0;
+  while (bits <= std::numeric_limits<std::uint32_t>::max()) {
+    chunk.clear();
+    for (; chunk.size() < chunk_size && bits <= std::numeric_limits<std::uint32_t>::max(); bits += stride)
+      chunk.push_back(from_bits(static_cast<std::uint32_t>(bits)));
+    differing += mismatches(chunk, params);
+  }
+  return differing;
+}
+
+/// For every code from qmin - 3 to qmax + 3: the floats within 8 steps of the input that
+/// scales to the code itself and of the inputs that scale to the ties on either side.
+template <class Q>
+std::vector<float> near_codes_and_ties(const pot::affine_params<Q>& params) {
+  std::vector<float> x;
+  for (std::int64_t code = std::int64_t{params.qmin} - 3; code <= std::int64_t{params.qmax} + 3; ++code)
+    for (const double offset : {-0.5, 0.0, 0.5}) {
+      float value = static_cast<float>((static_cast<double>(code - params.zero_point) + offset) *
+                                       static_cast<double>(params.scale));
+      for (int step = 0; step < 8; ++step) value = std::nextafter(value, -infinity);
+      for (int step = 0; step < 17; ++step) {
+        x.push_back(value);
+        value = std::nextafter(value, infinity);
+      }
+    }
+  return x;
+}
+
+template <class Q>
+void check_against_scalar(const pot::affine_params<Q>& params) {
+  CAPTURE(params.scale);
+  CAPTURE(params.zero_point);
+  CAPTURE(params.qmin);
+  CAPTURE(params.qmax);
+  CHECK(mismatches(near_codes_and_ties(params), params) == 0);
+  CHECK(sweep_mismatches(params, 1021) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("simd affine_quantize: hand-worked values, ties to even, NaN, infinities") {
+  const auto unit = pot::make_affine_params<std::uint8_t>(1.0f, 0);
+  const std::vector<float> x = {0.5f, 1.5f, 2.5f, -0.5f, 254.5f, 255.5f, 300.0f, -1.0f,
+                                not_a_number,  infinity,  -infinity, 1e30f, 3.49f,  -0.0f,  127.5f, 128.5f};
+  const std::vector<std::uint8_t> expected = {0, 2, 2, 0, 254, 255, 255, 0, 0, 255, 0, 255, 3, 0, 128, 128};
+  std::vector<std::uint8_t> q(x.size());
+  pot::simd::affine_quantize<std::uint8_t>(x, unit, q);
+  CHECK(q == expected);
+
+  // scale 0.5, zero point -3: x / 0.5 = 0.5 -> 0 -> -3; 1.5 -> 2 -> -1; -127.5 -> -128
+  // -> -131 -> clamped to -128; 255 -> 252 clamped to 127; NaN -> the zero point.
+  const auto half = pot::make_affine_params<std::int8_t>(0.5f, -3);
+  const std::vector<float> y = {0.25f, 0.75f, -63.75f, 127.5f, not_a_number, -infinity, 1.25f, 1.75f, 0.0f};
+  const std::vector<std::int8_t> expected_y = {-3, -1, -128, 127, -3, -128, -1, 1, -3};
+  std::vector<std::int8_t> r(y.size());
+  pot::simd::affine_quantize<std::int8_t>(y, half, r);
+  CHECK(r == expected_y);
+}
+
+TEST_CASE("simd affine_quantize: uint8 equals the scalar quantize for every swept input") {
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 0));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 128));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(0.1f, 37));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(0.0234f, 255));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(3e-5f, 0));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(7.0f, 201));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(3e30f, 9));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(0x1p-126f, 100));
+  check_against_scalar(pot::make_affine_params<std::uint8_t>(0.37f, 60, 10, 200));
+}
+
+TEST_CASE("simd affine_quantize: int8 equals the scalar quantize for every swept input") {
+  check_against_scalar(pot::make_affine_params<std::int8_t>(1.0f, 0));
+  check_against_scalar(pot::make_affine_params<std::int8_t>(0.05f, -128));
+  check_against_scalar(pot::make_affine_params<std::int8_t>(0.7f, 127));
+  check_against_scalar(pot::make_affine_params<std::int8_t>(1.3e-3f, -5));
+  check_against_scalar(pot::make_affine_params<std::int8_t>(0.015625f, 0, -127, 127));
+}
+
+TEST_CASE("simd affine_quantize: unvalidated parameters give the scalar's codes too") {
+  // qmin > qmax: the scalar tests the lower bound first, so it wins.
+  const pot::affine_params<std::uint8_t> crossed{0.5f, 70, 100, 50};
+  CHECK(pot::simd::affine_quantize_vectorizes(crossed) == has_simd);
+  check_against_scalar(crossed);
+  // Bounds beyond the code type: the codes wrap as the scalar static_cast does.
+  check_against_scalar(pot::affine_params<std::int8_t>{0.25f, 3, -1000, 1000});
+  // qmax is not a float: the scalar path, still equal.
+  const pot::affine_params<std::int32_t> wide{1.0f, 0};
+  CHECK_FALSE(pot::simd::affine_quantize_vectorizes(wide));
+  const pot::affine_params<std::int32_t> float_bounds{1.0f, 0, -(1 << 24), 1 << 24};
+  CHECK(pot::simd::affine_quantize_vectorizes(float_bounds) == has_simd);
+  CHECK(sweep_mismatches(float_bounds, 1021) == 0);
+  CHECK(sweep_mismatches(wide, 65521) == 0);
+}
+
+TEST_CASE("simd affine_quantize: validated 8-bit parameters take the SIMD path when there is one") {
+  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::uint8_t>(0.1f, 255)) == has_simd);
+  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::int8_t>(0.1f, -128)) == has_simd);
+}
+
+TEST_CASE("simd affine_quantize: empty spans, and spans of different lengths throw") {
+  const auto params = pot::make_affine_params<std::uint8_t>(0.1f, 3);
+  std::vector<std::uint8_t> none;
+  pot::simd::affine_quantize<std::uint8_t>(std::span<const float>{}, params, none);
+  const std::vector<float> x(10, 1.0f);
+  std::vector<std::uint8_t> short_out(9);
+  CHECK_THROWS_AS(pot::simd::affine_quantize<std::uint8_t>(x, params, short_out), std::invalid_argument);
+}
