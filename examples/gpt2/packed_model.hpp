@@ -73,7 +73,9 @@ std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& m
 /// \brief The integer path: each block Linear quantizes its input to 8-bit codes with the
 /// frozen parameters, multiplies by the packed weights exactly in int32 (pot_gemm /
 /// pot_gemv), and rescales once by 2^MinExp * scale_w * scale_a before adding the bias
-/// (in double, rounded once to float). Everything else in the model stays float.
+/// (one fused multiply-add in double, rounded once to float). Quantization and rescale
+/// run over the rows on the execution's threads; the result does not depend on their
+/// number. Everything else in the model stays float.
 class integer_hooks final : public linear_hooks<float> {
  public:
   /// \brief Hooks over \p model, which must outlive them.
@@ -88,6 +90,8 @@ class integer_hooks final : public linear_hooks<float> {
   std::vector<std::uint8_t> codes_u8_;
   std::vector<std::int8_t> codes_i8_;
   std::vector<std::int32_t> accumulators_;
+  std::vector<double> column_rescales_;  // (OC) 2^MinExp * scale_a * scale_w[o]
+  std::vector<double> column_biases_;    // (OC) bias[o], 0 without a bias
 };
 
 }  // namespace gpt2
