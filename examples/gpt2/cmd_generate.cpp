@@ -2,10 +2,9 @@
 // with temperature and top-k.
 
 #include <algorithm>
-#include <cmath>
 #include <iostream>
 #include <memory>
-#include <numeric>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "model_io.hpp"
 #include "packed_model.hpp"
 #include "random.hpp"
+#include "sampling.hpp"
 
 namespace gpt2 {
 
@@ -33,29 +33,6 @@ block_size tokens; a packed model runs through the integer path (as `gpt2 infer`
   --seed 1337          sampling seed
   --threads N          default: every hardware thread
 )";
-
-// Draws a token from softmax(logits / temperature) restricted to the top_k largest.
-std::int32_t sample_token(std::span<const float> logits, double temperature, std::size_t top_k,
-                          splitmix64& random) {
-  std::vector<std::int32_t> order(logits.size());
-  std::iota(order.begin(), order.end(), 0);
-  const auto by_logit = [&](std::int32_t a, std::int32_t b) {
-    return logits[static_cast<std::size_t>(a)] > logits[static_cast<std::size_t>(b)];
-  };
-  if (temperature == 0) return *std::min_element(order.begin(), order.end(), by_logit);
-  const std::size_t kept = top_k == 0 ? order.size() : std::min(top_k, order.size());
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kept), order.end(), by_logit);
-  std::vector<double> weights(kept);
-  const double largest = logits[static_cast<std::size_t>(order[0])];
-  for (std::size_t i = 0; i < kept; ++i)
-    weights[i] = std::exp((logits[static_cast<std::size_t>(order[i])] - largest) / temperature);
-  double threshold = random.uniform() * std::accumulate(weights.begin(), weights.end(), 0.0);
-  for (std::size_t i = 0; i < kept; ++i) {
-    threshold -= weights[i];
-    if (threshold < 0) return order[i];
-  }
-  return order[kept - 1];  // rounding left the threshold at the very end
-}
 
 // Prints \p prompt and then \p tokens tokens sampled from \p model one at a time,
 // conditioning on the last block_size tokens.
