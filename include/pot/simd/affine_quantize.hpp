@@ -47,7 +47,7 @@ constexpr bool affine_quantize_vectorizes(const affine_params<Q>& params) noexce
          detail::is_exact_float(params.zero_point);
 }
 
-/// \brief Writes `out[i] = ::pot::quantize(x[i], params)` for every i, bit-identical with
+/// \brief Writes `out[i] = pot::quantize(x[i], params)` for every i, bit-identical with
 /// the scalar function (ties to even, NaN to the zero point, ±inf and huge values to
 /// `qmax` / `qmin`, unvalidated parameters included), several values per instruction.
 ///
