@@ -32,12 +32,13 @@ float from_bits(std::uint32_t bits) {
   return value;
 }
 
-/// Quantizes `x` with both functions, in spans starting at offsets 0..2 (so the vector
-/// loads are unaligned in different ways), and counts the values that differ.
+/// Quantizes `x` with both functions, in spans starting at offsets 0 to `offsets - 1`
+/// (so the vector loads are unaligned in different ways and values move between the
+/// registers and the scalar tail), and counts the values that differ.
 template <class Q>
-std::size_t mismatches(const std::vector<float>& x, const pot::affine_params<Q>& params) {
+std::size_t mismatches(const std::vector<float>& x, const pot::affine_params<Q>& params, std::size_t offsets = 3) {
   std::size_t differing = 0;
-  for (std::size_t offset = 0; offset < 3 && offset < x.size(); ++offset) {
+  for (std::size_t offset = 0; offset < offsets && offset < x.size(); ++offset) {
     const std::span<const float> input = std::span(x).subspan(offset);
     std::vector<Q> expected(input.size()), actual(input.size());
     pot::quantize<Q>(input, params, expected);
@@ -66,7 +67,7 @@ std::size_t sweep_mismatches(const pot::affine_params<Q>& params, std::uint32_t 
     chunk.clear();
     for (; chunk.size() < chunk_size && bits <= std::numeric_limits<std::uint32_t>::max(); bits += stride)
       chunk.push_back(from_bits(static_cast<std::uint32_t>(bits)));
-    differing += mismatches(chunk, params);
+    differing += mismatches(chunk, params, 1);
   }
   return differing;
 }
