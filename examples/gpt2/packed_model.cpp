@@ -58,10 +58,12 @@ std::size_t config_entry(const std::map<std::string, std::string>& metadata, con
   return static_cast<std::size_t>(value);
 }
 
-// out[o] = float(fma(double(acc[o]), rescale[o], offset[o])) for o < n, four at a time
-// with AVX and FMA (g++ -O2 leaves the scalar loop scalar: it would need a run-time
-// check that out does not overlap the inputs). The conversions and the fused
-// multiply-add are the same IEEE operations in both loops.
+// out[o] = float(double(acc[o]) * rescale[o] + offset[o]) for o < n, four at a time with
+// AVX and FMA (g++ -O2 leaves the scalar loop scalar: it would need a run-time check that
+// out does not overlap the inputs). Where the target has FMA, the multiply-add is fused
+// (one rounding in double), as g++ (GNU mode, -ffp-contract=fast) compiled the former
+// scalar expression; without FMA it is a multiply and an add, as that expression then
+// was. The conversions and the multiply-add are the same IEEE operations in both loops.
 void rescale_row(const std::int32_t* acc, const double* rescale, const double* offset, float* out,
                  std::size_t n) {
   std::size_t o = 0;
@@ -72,7 +74,14 @@ void rescale_row(const std::int32_t* acc, const double* rescale, const double* o
                                                             _mm256_loadu_pd(offset + o))));
   }
 #endif
-  for (; o < n; ++o) out[o] = static_cast<float>(std::fma(static_cast<double>(acc[o]), rescale[o], offset[o]));
+  for (; o < n; ++o) {
+#if defined(__FMA__)
+    out[o] = static_cast<float>(std::fma(static_cast<double>(acc[o]), rescale[o], offset[o]));
+#else
+    const double product = static_cast<double>(acc[o]) * rescale[o];
+    out[o] = static_cast<float>(product + offset[o]);
+#endif
+  }
 }
 
 }  // namespace
@@ -259,8 +268,7 @@ bool integer_hooks::replace_product(linear_id id, float* out, const float* input
     weights.multiply(codes_i8_, rows, q.zero_point, accumulators_, execution_);
   }
   // out = acc * (2^MinExp * scale_a * scale_w[o]) + bias[o], the rescale formed in double
-  // per column and the multiply-add rounded once in double (the contraction g++ made of
-  // the former scalar expression with FMA available), then once to float.
+  // per column, the multiply-add in double (see rescale_row), then rounded to float.
   const double input_rescale = static_cast<double>(weights.min_level()) * static_cast<double>(q.scale);
   const std::span<const float> scales = weights.scales();
   column_rescales_.resize(OC);

@@ -73,7 +73,7 @@ std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& m
 /// \brief The integer path: each block Linear quantizes its input to 8-bit codes with the
 /// frozen parameters, multiplies by the packed weights exactly in int32 (pot_gemm /
 /// pot_gemv), and rescales once by 2^MinExp * scale_w * scale_a before adding the bias
-/// (one fused multiply-add in double, rounded once to float). Quantization and rescale
+/// (a multiply-add in double, fused where the target has FMA, rounded once to float). Quantization and rescale
 /// run over the rows on the execution's threads; the result does not depend on their
 /// number. Everything else in the model stays float.
 class integer_hooks final : public linear_hooks<float> {
