@@ -170,3 +170,90 @@ TEST_CASE("simd affine_quantize: empty spans, and spans of different lengths thr
   std::vector<std::uint8_t> short_out(9);
   CHECK_THROWS_AS(pot::simd::affine_quantize<std::uint8_t>(x, params, short_out), std::invalid_argument);
 }
+
+namespace {
+
+/// Fake-quantizes `x` with the scalar pot::fake_quantize_affine_forward and with the
+/// SIMD function (spans at offsets 0 to 2, so values move between registers and tail)
+/// and counts the values whose float bits or mask differ.
+template <class Q>
+std::size_t fake_mismatches(const std::vector<float>& x, const pot::affine_params<Q>& params) {
+  std::size_t differing = 0;
+  for (std::size_t offset = 0; offset < 3 && offset < x.size(); ++offset) {
+    const std::span<const float> input = std::span(x).subspan(offset);
+    std::vector<float> expected(input.size()), actual(input.size());
+    std::vector<std::uint8_t> expected_mask(input.size()), actual_mask(input.size(), 7);
+    pot::fake_quantize_affine_forward<Q>(input, params, expected, expected_mask);
+    pot::simd::affine_fake_quantize<Q>(input, params, actual, actual_mask);
+    for (std::size_t i = 0; i < input.size(); ++i)
+      if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(actual[i]) ||
+          expected_mask[i] != actual_mask[i]) {
+        if (differing < 5)
+          MESSAGE("x = " << input[i] << ": scalar " << expected[i] << " mask " << +expected_mask[i]
+                         << ", simd " << actual[i] << " mask " << +actual_mask[i]);
+        ++differing;
+      }
+  }
+  return differing;
+}
+
+template <class Q>
+void check_fake_against_scalar(const pot::affine_params<Q>& params) {
+  CAPTURE(params.scale);
+  CAPTURE(params.zero_point);
+  CHECK(pot::simd::affine_fake_quantize_vectorizes(params) == has_simd);
+  CHECK(fake_mismatches(near_codes_and_ties(params), params) == 0);
+  // A coarser sweep of all float bit patterns than the codes' (the arithmetic after the
+  // code is one subtraction and one multiply), in chunks of odd length.
+  std::vector<float> chunk;
+  std::size_t differing = 0;
+  for (std::uint64_t bits = 0; bits <= std::numeric_limits<std::uint32_t>::max();) {
+    chunk.clear();
+    for (; chunk.size() < 4099 && bits <= std::numeric_limits<std::uint32_t>::max(); bits += 65537)
+      chunk.push_back(from_bits(static_cast<std::uint32_t>(bits)));
+    differing += fake_mismatches(chunk, params);
+  }
+  CHECK(differing == 0);
+}
+
+}  // namespace
+
+TEST_CASE("simd affine_fake_quantize: hand-worked values and masks") {
+  // scale 0.5, zero point 10, uint8: 1.0 -> code 12 -> 1.0 in range; -6.0 -> -12 + 10 =
+  // -2 -> clamped to 0 -> -5.0 out of range; 200.0 -> 410 -> 255 -> 122.5 out of range;
+  // 0.25 -> 0.5 ties to 0 -> 10 -> 0.0 in range; NaN -> 0.0, mask 0; -5.0 is exactly
+  // code 0: in range.
+  const auto params = pot::make_affine_params<std::uint8_t>(0.5f, 10);
+  const std::vector<float> x = {1.0f, -6.0f, 200.0f, 0.25f, not_a_number, -5.0f, 0.75f, 122.5f, 3.0f};
+  const std::vector<float> expected = {1.0f, -5.0f, 122.5f, 0.0f, 0.0f, -5.0f, 1.0f, 122.5f, 3.0f};
+  const std::vector<std::uint8_t> expected_mask = {1, 0, 0, 1, 0, 1, 1, 1, 1};
+  std::vector<float> y(x.size());
+  std::vector<std::uint8_t> mask(x.size());
+  pot::simd::affine_fake_quantize<std::uint8_t>(x, params, y, mask);
+  CHECK(y == expected);
+  CHECK(mask == expected_mask);
+}
+
+TEST_CASE("simd affine_fake_quantize equals the scalar fake-quantizer, values and masks") {
+  check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 0));
+  check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(0.0234f, 255));
+  check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(0.1f, 37));
+  check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(0x1p-126f, 100));
+  check_fake_against_scalar(pot::make_affine_params<std::int8_t>(0.05f, -128));
+  check_fake_against_scalar(pot::make_affine_params<std::int8_t>(1.3e-3f, -5));
+  check_fake_against_scalar(pot::make_affine_params<std::int8_t>(3e30f, 0));
+}
+
+TEST_CASE("simd affine_fake_quantize: wide code ranges fall back to the scalar path") {
+  const pot::affine_params<std::int32_t> wide{1.0f, 0, -(1 << 24), 1 << 24};
+  CHECK(pot::simd::affine_quantize_vectorizes(wide) == has_simd);
+  CHECK(pot::simd::affine_fake_quantize_vectorizes(wide) == has_simd);
+  const pot::affine_params<std::int32_t> wider{1.0f, -(1 << 24), -(1 << 24), 1 << 24};
+  CHECK_FALSE(pot::simd::affine_fake_quantize_vectorizes(wider));
+  CHECK(fake_mismatches(std::vector<float>{1.0f, 3e7f, -3e7f, 0.5f, 1.5f}, wider) == 0);
+  std::vector<float> y(3);
+  std::vector<std::uint8_t> short_mask(2);
+  CHECK_THROWS_AS(pot::simd::affine_fake_quantize<std::uint8_t>(
+                      std::vector<float>(3, 1.0f), pot::make_affine_params<std::uint8_t>(0.1f, 3), y, short_mask),
+                  std::invalid_argument);
+}

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
-/// \brief Affine quantization of a span of floats on SIMD registers, bit-identical with
-/// the scalar pot::quantize (pot/core/affine.hpp) for every input.
+/// \brief Affine quantization and fake-quantization of a span of floats on SIMD
+/// registers, bit-identical with the scalar pot::quantize (pot/core/affine.hpp) and
+/// pot::fake_quantize_affine_forward (pot/quant/fake_quant.hpp) for every input.
 ///
 /// The scalar function computes, per value, `s = x * (1/scale)` rounded once to float,
 /// NaN -> zero point, `r = s` rounded half to even, `v = r + float(zero_point)` in float,
@@ -24,6 +25,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "pot/core/affine.hpp"
+#include "pot/quant/fake_quant.hpp"
 
 namespace pot::simd {
 
@@ -95,6 +97,68 @@ void affine_quantize(std::span<const float> x, const affine_params<Q>& params, s
       i += count;
     }
     for (; i < n; ++i) out[i] = ::pot::quantize(x[i], params);
+  }
+}
+
+/// \brief Whether affine_fake_quantize() takes its SIMD path for \p params: those of
+/// affine_quantize_vectorizes(), and every code differing from the zero point by at most
+/// 2^24, so that `code - zero_point` is exact in float and its product with the scale
+/// rounds once, as the scalar dequantize's exact double product rounded to float does.
+template <affine_code Q>
+constexpr bool affine_fake_quantize_vectorizes(const affine_params<Q>& params) noexcept {
+  constexpr std::int64_t exact_span = std::int64_t{1} << 24;
+  return affine_quantize_vectorizes(params) &&
+         std::int64_t{params.qmax} - params.zero_point <= exact_span &&
+         std::int64_t{params.zero_point} - params.qmin <= exact_span;
+}
+
+/// \brief pot::fake_quantize_affine_forward (pot/quant/fake_quant.hpp) on SIMD registers:
+/// `y[i] = dequantize(quantize(x[i]))` and `mask[i]` = 1 where `x[i]` is inside the
+/// code range (0 for NaN), bit-identical with the scalar function for every input.
+///
+/// This is the forward pass of quantization-aware training for every activation that
+/// enters a quantized layer; the scalar loop took about half of a QAT step of the
+/// GPT-2 example. The code is formed as in affine_quantize(); the mask compares the
+/// unclamped `nearbyint(x / scale) + zero_point` with the bounds in float (exact: both
+/// are floats), and the value is `(code - zero_point) * scale` in float (exact
+/// difference, one rounding; see affine_fake_quantize_vectorizes()).
+/// \throws std::invalid_argument if the spans' lengths differ or \p params is invalid.
+template <affine_code Q>
+void affine_fake_quantize(std::span<const float> x, const affine_params<Q>& params,
+                          std::span<float> y, std::span<std::uint8_t> mask) {
+  if constexpr (std::is_same_v<xsimd::default_arch, xsimd::unavailable>) {
+    ::pot::fake_quantize_affine_forward(x, params, y, mask);
+  } else {
+    if (!affine_fake_quantize_vectorizes(params)) {
+      ::pot::fake_quantize_affine_forward(x, params, y, mask);
+      return;
+    }
+    ::pot::detail::require_same_size(x.size(), y.size(), "simd affine fake-quantize (y)");
+    ::pot::detail::require_same_size(x.size(), mask.size(), "simd affine fake-quantize (mask)");
+    params.validate();
+    using float_batch = xsimd::batch<float>;
+    constexpr std::size_t lanes = float_batch::size;
+    const float_batch inv_scale(1.0f / params.scale);
+    const float_batch scale(params.scale);
+    const float_batch zero_point(static_cast<float>(params.zero_point));
+    const float_batch qmin(static_cast<float>(params.qmin));
+    const float_batch qmax(static_cast<float>(params.qmax));
+    const float_batch inside(1.0f), outside(0.0f);
+    alignas(float_batch::arch_type::alignment()) float in_range[lanes];
+    const std::size_t n = x.size();
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes) {
+      const float_batch scaled = float_batch::load_unaligned(x.data() + i) * inv_scale;
+      const float_batch shifted = xsimd::nearbyint(scaled) + zero_point;
+      float_batch code = xsimd::select(shifted >= qmax, qmax, shifted);
+      code = xsimd::select(shifted <= qmin, qmin, code);
+      code = xsimd::select(xsimd::isnan(scaled), zero_point, code);
+      ((code - zero_point) * scale).store_unaligned(y.data() + i);
+      // Ordered compares: false for NaN, whose mask is 0 as in the scalar function.
+      xsimd::select((shifted >= qmin) & (shifted <= qmax), inside, outside).store_aligned(in_range);
+      for (std::size_t lane = 0; lane < lanes; ++lane) mask[i + lane] = in_range[lane] != 0.0f ? 1 : 0;
+    }
+    if (i < n) ::pot::fake_quantize_affine_forward(x.subspan(i), params, y.subspan(i), mask.subspan(i));
   }
 }
 
