@@ -61,6 +61,40 @@ std::unique_ptr<T, aligned_delete<Alignment>> allocate_aligned(std::size_t count
       static_cast<T*>(::operator new(count * sizeof(T), std::align_val_t(Alignment))));
 }
 
+/// \brief Packing space for one gemm call on one thread: a buffer kept per thread for
+/// small products, a fresh allocation for large ones.
+///
+/// Attention makes thousands of tiny gemm calls per training step, and two heap
+/// allocations each cost about as much as their packing. A per-thread buffer of up to
+/// kept_bytes (the packing of a product up to about 128 x 128 x 128) serves those;
+/// larger products, whose allocation is negligible next to their work, allocate per call
+/// so that no thread keeps megabytes after a big product.
+template <class T, std::size_t Alignment>
+class packing_buffers {
+ public:
+  /// \brief Bytes of packing space each thread keeps between calls.
+  static constexpr std::size_t kept_bytes = std::size_t{256} << 10;
+
+  /// \brief Space for \p count elements, uninitialised.
+  explicit packing_buffers(std::size_t count) {
+    if (count * sizeof(T) > kept_bytes) {
+      owned_ = allocate_aligned<T, Alignment>(count);
+      data_ = owned_.get();
+      return;
+    }
+    thread_local std::unique_ptr<T, aligned_delete<Alignment>> kept =
+        allocate_aligned<T, Alignment>(kept_bytes / sizeof(T));
+    data_ = kept.get();
+  }
+
+  /// \brief The first element.
+  [[nodiscard]] T* data() const noexcept { return data_; }
+
+ private:
+  std::unique_ptr<T, aligned_delete<Alignment>> owned_;
+  T* data_ = nullptr;
+};
+
 /// \brief A strided view of the block of op(A) or op(B) that one pack copies.
 ///
 /// Element (p, k) is `origin[p * panel_step + k * depth_step]`, where p runs along the
@@ -134,16 +168,19 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
   auto round_up = [](std::size_t value, std::size_t step) { return (value + step - 1) / step * step; };
 
   const std::size_t block_depth = std::min(K, blocking::kc);
-  auto packed_a = allocate_aligned<T, kernel::alignment>(
-      round_up(std::min(M, blocking::mc), kernel::rows) * block_depth);
-  auto packed_b = allocate_aligned<T, kernel::alignment>(
-      round_up(std::min(N, blocking::nc), kernel::cols) * block_depth);
+  // packed_b follows packed_a in one buffer and must keep the kernel's alignment.
+  const std::size_t a_size = round_up(round_up(std::min(M, blocking::mc), kernel::rows) * block_depth,
+                                      kernel::alignment / sizeof(T));
+  const std::size_t b_size = round_up(std::min(N, blocking::nc), kernel::cols) * block_depth;
+  packing_buffers<T, kernel::alignment> buffers(a_size + b_size);
+  T* const packed_a = buffers.data();
+  T* const packed_b = packed_a + a_size;
 
   for (std::size_t jc = 0; jc < N; jc += blocking::nc) {
     const std::size_t width = std::min(blocking::nc, N - jc);
     for (std::size_t pc = 0; pc < K; pc += blocking::kc) {
       const std::size_t depth = std::min(blocking::kc, K - pc);
-      pack_panels<kernel::cols>(block_of_b(tb, B, ldb, pc, jc), width, depth, packed_b.get());
+      pack_panels<kernel::cols>(block_of_b(tb, B, ldb, pc, jc), width, depth, packed_b);
       const simd::tile_update update =
           pc != 0 ? simd::tile_update::add
                   : (beta == T(0) ? simd::tile_update::overwrite : simd::tile_update::scale_and_add);
@@ -156,9 +193,9 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
             ta == transpose::no ? height / kernel::rows * kernel::rows : 0;
         if (in_place < height)
           pack_panels<kernel::rows>(block_of_a(ta, A, lda, ic + in_place, pc), height - in_place,
-                                    depth, packed_a.get());
+                                    depth, packed_a);
         for (std::size_t jr = 0; jr < width; jr += kernel::cols) {
-          const T* b_panel = packed_b.get() + jr * depth;
+          const T* b_panel = packed_b + jr * depth;
           const std::size_t valid_cols = std::min(kernel::cols, width - jr);
           for (std::size_t ir = 0; ir < height; ir += kernel::rows) {
             T* c_tile = C + (ic + ir) * ldc + jc + jr;
@@ -167,7 +204,7 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
                   depth, A + (ic + ir) * lda + pc, lda, b_panel, alpha, beta, update, c_tile, ldc,
                   kernel::rows, valid_cols);
             } else {
-              kernel::run(depth, packed_a.get() + (ir - in_place) * depth, 0, b_panel, alpha,
+              kernel::run(depth, packed_a + (ir - in_place) * depth, 0, b_panel, alpha,
                           beta, update, c_tile, ldc, std::min(kernel::rows, height - ir),
                           valid_cols);
             }
