@@ -179,27 +179,31 @@ void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scal
   }, threads);
   linalg::parallel_for(0, C, [&](std::size_t first, std::size_t last) {
     const std::size_t width = last - first;
+    if constexpr (has_simd_path<Scalar>) {
+      // Column sums stay in registers across the rows (the same additions in the same
+      // order as storing them after each row).
+      detail::add_rows(dbias + first, dout + first, rows, C, width);
+      using batch = detail::float_batch;
+      for (std::size_t i = first; i < last; i += batch::size) {
+        const std::size_t count = std::min(batch::size, last - i);
+        batch sum = detail::load_batch(dweight + i, count);
+        for (std::size_t row = 0; row < rows; ++row) {
+          const batch norm = (detail::load_batch(inp + row * C + i, count) - mean[row]) * rstd[row];
+          sum += norm * detail::load_batch(dout + row * C + i, count);
+        }
+        detail::store_batch(dweight + i, sum, count);
+      }
+      return;
+    }
     for (std::size_t row = 0; row < rows; ++row) {
       const Scalar* x = inp + row * C + first;
       const Scalar* dy = dout + row * C + first;
       const Scalar row_mean = mean[row];
       const Scalar row_rstd = rstd[row];
-      if constexpr (has_simd_path<Scalar>) {
-        using batch = detail::float_batch;
-        for (std::size_t i = 0; i < width; i += batch::size) {
-          const std::size_t count = std::min(batch::size, width - i);
-          const batch norm = (detail::load_batch(x + i, count) - row_mean) * row_rstd;
-          const batch dy_i = detail::load_batch(dy + i, count);
-          detail::store_batch(dbias + first + i, detail::load_batch(dbias + first + i, count) + dy_i, count);
-          detail::store_batch(dweight + first + i,
-                              detail::load_batch(dweight + first + i, count) + norm * dy_i, count);
-        }
-      } else {
-        for (std::size_t i = 0; i < width; ++i) {
-          const Scalar norm = (x[i] - row_mean) * row_rstd;
-          dbias[first + i] += dy[i];
-          dweight[first + i] += norm * dy[i];
-        }
+      for (std::size_t i = 0; i < width; ++i) {
+        const Scalar norm = (x[i] - row_mean) * row_rstd;
+        dbias[first + i] += dy[i];
+        dweight[first + i] += norm * dy[i];
       }
     }
   }, threads);

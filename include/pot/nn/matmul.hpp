@@ -73,8 +73,7 @@ void matmul_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar*
                        Scalar(1), dweight, C, exec);
   if (dbias == nullptr) return;
   linalg::parallel_for(0, OC, [&](std::size_t first, std::size_t last) {
-    for (std::size_t row = 0; row < rows; ++row)
-      detail::add(dbias + first, dbias + first, dout + row * OC + first, last - first);
+    detail::add_rows(dbias + first, dout + first, rows, OC, last - first);
   }, layer_execution<Scalar>(exec, rows * OC));
 }
 

@@ -64,5 +64,27 @@ void add(Scalar* out, const Scalar* a, const Scalar* b, std::size_t n) {
   }
 }
 
+/// \brief `sums[j] += sum over r < rows of values[r * stride + j]` for j < width, each
+/// column summed in row order.
+///
+/// The float path keeps a register of column sums across all rows instead of loading
+/// and storing the sums once per row: the same additions in the same order, so the same
+/// result as adding the rows one by one.
+template <class Scalar>
+void add_rows(Scalar* sums, const Scalar* values, std::size_t rows, std::size_t stride,
+              std::size_t width) {
+  if constexpr (has_simd_path<Scalar>) {
+    for (std::size_t j = 0; j < width; j += float_batch::size) {
+      const std::size_t count = std::min(float_batch::size, width - j);
+      float_batch sum = load_batch(sums + j, count);
+      for (std::size_t r = 0; r < rows; ++r) sum += load_batch(values + r * stride + j, count);
+      store_batch(sums + j, sum, count);
+    }
+  } else {
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < width; ++j) sums[j] += values[r * stride + j];
+  }
+}
+
 }  // namespace detail
 }  // namespace pot::nn
