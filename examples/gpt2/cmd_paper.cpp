@@ -214,7 +214,7 @@ int run_paper(arguments& args) {
      << settings.steps << " steps, fresh AdamW, constant lr 1e-4, identity STE, as ref_pot.py. Val loss is the mean "
      << "over " << settings.eval_batches << " fixed val batches (perplexity = exp(loss)).\n\n"
      << "Made by `" << command_line << "` on " << cpu_name() << ", " << date << " (" << std::fixed
-     << std::setprecision(0) << minutes << " min of wall time). The float model is " << float_path.filename().string() << "; the reference's figures are "
+     << std::setprecision(0) << minutes << " min of wall time). The float model is " << float_path.string() << "; the reference's figures are "
      << "PyTorch 1.13 on AMD Zen 5, one seed (/work/shared/reference/README.md); its batches come from another "
      << "generator, so differences of a few 0.001 are noise.\n\n"
      << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) | reference PTQ | reference QAT |\n|---|---|---|---|---|\n"
