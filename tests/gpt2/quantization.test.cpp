@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "model.hpp"
 #include "packed_model.hpp"
 #include "pot/core/packing.hpp"
+#include "pot/linalg/thread_pool.hpp"
 #include "pot_format.hpp"
 #include "quantization.hpp"
 #include "random.hpp"
@@ -163,6 +165,30 @@ TEST_CASE("the integer path of one Linear is the exact sum rounded once") {
         CHECK(std::abs(static_cast<double>(out[r * OC + o]) - exact) <= bound);
       }
   }
+}
+
+TEST_CASE("the integer path of one Linear gives the same bits on 1, 2 and 3 threads") {
+  // Enough rows that quantizing the input (rows * C) and rescaling the output (rows * OC)
+  // are really split over threads (nn::layer_execution: 2^14 values per thread).
+  gpt2::gpt2_model<float> source(tiny, batch, sequence, {1});
+  randomize(source, 7);
+  const gpt2::packed_model packed = calibrated_packed_model(source, gpt2::activation_type::uint8);
+  const gpt2::linear_id id{0, gpt2::linear_kind::mlp_expand};  // (4C, C) = (32, 8)
+  const std::size_t rows = 6000, C = 8, OC = 32;
+  gpt2::normal_generator normal(13);
+  std::vector<float> x(rows * C), bias(OC);
+  for (float& v : x) v = static_cast<float>(normal());
+  for (float& v : bias) v = static_cast<float>(0.1 * normal());
+  pot::linalg::thread_pool pool(3);
+  auto run = [&](unsigned threads) {
+    gpt2::integer_hooks hooks(packed, {threads, &pool});
+    std::vector<float> input = x, out(rows * OC);
+    REQUIRE(hooks.replace_product(id, out.data(), input.data(), bias.data(), rows, C, OC));
+    return out;
+  };
+  const std::vector<float> one = run(1);
+  CHECK(std::memcmp(run(2).data(), one.data(), one.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(run(3).data(), one.data(), one.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("integer inference logits match the fake-quant float forward of a tiny model") {
