@@ -96,16 +96,21 @@ std::string bar_chart_svg(const std::vector<paper_row>& rows, double float_loss,
     svg << "<text x='" << x + bar << "' y='" << plot_top + plot_h + 16 << "' text-anchor='middle'>" << rows[i].name
         << "</text>\n";
   }
-  const auto line = [&](double loss, const char* colour, const std::string& label) {
+  // The reference lines are labelled in the legend below the plot: a label at the end
+  // of a line would sit on the last format's bars.
+  const double legend_y = height - 26;
+  const auto line = [&](double loss, const char* colour, const std::string& label, double legend_x) {
     svg << "<line x1='" << left << "' x2='" << left + plot_w << "' y1='" << y_of(loss) << "' y2='" << y_of(loss)
-        << "' stroke='" << colour << "' stroke-dasharray='6 3'/><text x='" << left + plot_w - 4 << "' y='"
-        << y_of(loss) - 4 << "' text-anchor='end' fill='" << colour << "'>" << label << "</text>\n";
+        << "' stroke='" << colour << "' stroke-dasharray='6 3'/>\n<line x1='" << legend_x << "' x2='"
+        << legend_x + 24 << "' y1='" << legend_y - 4 << "' y2='" << legend_y - 4 << "' stroke='" << colour
+        << "' stroke-dasharray='6 3'/><text x='" << legend_x + 28 << "' y='" << legend_y << "' fill='" << colour
+        << "'>" << label << "</text>\n";
   };
-  line(float_loss, "#2ca02c", "float " + fixed(float_loss));
-  line(control_loss, "#555", "float + same extra steps " + fixed(control_loss));
-  svg << "<rect x='" << left << "' y='" << height - 36 << "' width='12' height='12' fill='#d62728'/><text x='"
-      << left + 16 << "' y='" << height - 26 << "'>PTQ</text><rect x='" << left + 60 << "' y='" << height - 36
-      << "' width='12' height='12' fill='#1f77b4'/><text x='" << left + 76 << "' y='" << height - 26
+  line(float_loss, "#2ca02c", "float " + fixed(float_loss), left + 120);
+  line(control_loss, "#555", "float + same extra steps " + fixed(control_loss), left + 260);
+  svg << "<rect x='" << left << "' y='" << legend_y - 10 << "' width='12' height='12' fill='#d62728'/><text x='"
+      << left + 16 << "' y='" << legend_y << "'>PTQ</text><rect x='" << left + 60 << "' y='" << legend_y - 10
+      << "' width='12' height='12' fill='#1f77b4'/><text x='" << left + 76 << "' y='" << legend_y
       << "'>QAT</text>\n</svg>\n";
   return svg.str();
 }
