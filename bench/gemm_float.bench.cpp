@@ -103,15 +103,19 @@ BENCHMARK(pot_gemm)->Apply(gpt2_shapes);
 BENCHMARK(openblas_sgemm)->Apply(gpt2_shapes);
 #endif
 
-// Starting and joining the workers of one parallel_for call with an empty body: the
-// fixed cost every multi-threaded gemm call pays.
-void parallel_for_overhead(benchmark::State& state) {
-  const pot::linalg::execution settings{static_cast<unsigned>(state.range(0))};
+// One parallel_for call with an empty body, over and over: its fixed cost.
+void time_empty_parallel_for(benchmark::State& state, pot::linalg::execution settings) {
   for (auto _ : state) {
     pot::linalg::parallel_for(0, 64, [](std::size_t first, std::size_t last) {
       benchmark::DoNotOptimize(first + last);
     }, settings);
   }
+}
+
+// Starting and joining the workers of each call: the fixed cost every multi-threaded
+// gemm call pays without a pool.
+void parallel_for_overhead(benchmark::State& state) {
+  time_empty_parallel_for(state, {static_cast<unsigned>(state.range(0))});
 }
 BENCHMARK(parallel_for_overhead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
@@ -120,12 +124,7 @@ BENCHMARK(parallel_for_overhead)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTim
 // what each call of a training step pays when the caller owns a pool.
 void parallel_for_overhead_pool(benchmark::State& state) {
   pot::linalg::thread_pool pool(static_cast<unsigned>(state.range(0)));
-  const pot::linalg::execution settings{0, &pool};
-  for (auto _ : state) {
-    pot::linalg::parallel_for(0, 64, [](std::size_t first, std::size_t last) {
-      benchmark::DoNotOptimize(first + last);
-    }, settings);
-  }
+  time_empty_parallel_for(state, {0, &pool});
 }
 BENCHMARK(parallel_for_overhead_pool)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

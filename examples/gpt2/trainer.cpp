@@ -14,6 +14,7 @@
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/adamw.hpp"
 #include "pot/nn/layer_execution.hpp"
+#include "pot/nn/vectorize.hpp"
 #include "safetensors.hpp"
 
 namespace gpt2 {
@@ -112,20 +113,14 @@ void trainer::clip_gradients() {
   // (one dependent chain of additions would take about a millisecond), the blocks then
   // added in order: the same norm for every thread count.
   constexpr std::size_t block = std::size_t{1} << 13;
-  constexpr std::size_t lanes = 8;
   std::vector<double> block_squares((gradients.size() + block - 1) / block);
   pot::linalg::parallel_for(0, block_squares.size(), [&](std::size_t first, std::size_t last) {
     for (std::size_t b = first; b < last; ++b) {
-      const std::size_t end = std::min(gradients.size(), (b + 1) * block);
-      double partial[lanes] = {};
-      std::size_t i = b * block;
-      for (; i + lanes <= end; i += lanes)
-        for (std::size_t lane = 0; lane < lanes; ++lane)
-          partial[lane] += static_cast<double>(gradients[i + lane]) * gradients[i + lane];
-      for (std::size_t lane = 0; i < end; ++i, ++lane)
-        partial[lane] += static_cast<double>(gradients[i]) * gradients[i];
-      block_squares[b] = ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-                         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+      const float* values = gradients.data() + b * block;
+      const std::size_t count = std::min(gradients.size() - b * block, block);
+      block_squares[b] = pot::nn::sum_in_lanes<double>(count, [values](std::size_t i) {
+        return static_cast<double>(values[i]) * values[i];
+      });
     }
   }, threads);
   double squares = 0.0;

@@ -14,28 +14,6 @@
 
 namespace pot::nn {
 
-namespace detail {
-
-/// \brief `sum over i < n of term(i)` in eight independent partial sums, added pairwise
-/// at the end.
-///
-/// One running sum is a chain of dependent additions (4 cycles each on Zen 3), which
-/// made layernorm latency-bound; eight chains overlap. The terms are unchanged, only the
-/// order of the additions differs from the plain loop.
-template <class Accumulator, class Term>
-Accumulator sum_in_lanes(std::size_t n, Term term) {
-  constexpr std::size_t lanes = 8;
-  Accumulator partial[lanes] = {};
-  std::size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    for (std::size_t lane = 0; lane < lanes; ++lane) partial[lane] += term(i + lane);
-  for (std::size_t lane = 0; i < n; ++i, ++lane) partial[lane] += term(i);
-  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
-         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
-}
-
-}  // namespace detail
-
 /// \brief The epsilon added to the variance, as GPT-2 and PyTorch's default.
 inline constexpr double layernorm_epsilon = 1e-5;
 
@@ -66,9 +44,9 @@ void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in
     Accumulator row_mean;
     Accumulator squares;
     if constexpr (has_simd_path<Scalar>) {
-      row_mean = detail::sum_in_lanes<Accumulator>(C, [x](std::size_t i) { return Accumulator(x[i]); }) *
+      row_mean = sum_in_lanes<Accumulator>(C, [x](std::size_t i) { return Accumulator(x[i]); }) *
                  inverse_C;
-      squares = detail::sum_in_lanes<Accumulator>(C, [x, row_mean](std::size_t i) {
+      squares = sum_in_lanes<Accumulator>(C, [x, row_mean](std::size_t i) {
         const Accumulator deviation = Accumulator(x[i]) - row_mean;
         return deviation * deviation;
       });
@@ -140,10 +118,10 @@ void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scal
       Accumulator dnorm_sum = Accumulator(0);
       Accumulator dnorm_norm_sum = Accumulator(0);
       if constexpr (has_simd_path<Scalar>) {
-        dnorm_sum = detail::sum_in_lanes<Accumulator>(C, [weight, dy](std::size_t i) {
+        dnorm_sum = sum_in_lanes<Accumulator>(C, [weight, dy](std::size_t i) {
           return Accumulator(weight[i] * dy[i]);
         });
-        dnorm_norm_sum = detail::sum_in_lanes<Accumulator>(C, [=](std::size_t i) {
+        dnorm_norm_sum = sum_in_lanes<Accumulator>(C, [=](std::size_t i) {
           const Scalar norm = (x[i] - row_mean) * row_rstd;
           return Accumulator(weight[i] * dy[i] * norm);
         });
