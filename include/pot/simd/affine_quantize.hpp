@@ -36,6 +36,28 @@ constexpr bool is_exact_float(std::int32_t value) noexcept {
   return static_cast<double>(static_cast<float>(value)) == static_cast<double>(value);
 }
 
+/// \brief One register of the scalar quantize's steps, as floats: `unclamped` is
+/// `nearbyint(x / scale) + zero_point` (NaN for NaN input), `code` the clamped code
+/// (the zero point for NaN).
+struct quantized_batch {
+  xsimd::batch<float> unclamped;  ///< before the bounds
+  xsimd::batch<float> code;       ///< in [qmin, qmax], an integer
+};
+
+/// \brief The steps of pot::quantize on one register; the parameters come broadcast.
+inline quantized_batch quantize_batch(const xsimd::batch<float>& x, const xsimd::batch<float>& inv_scale,
+                                      const xsimd::batch<float>& zero_point, const xsimd::batch<float>& qmin,
+                                      const xsimd::batch<float>& qmax) noexcept {
+  const xsimd::batch<float> scaled = x * inv_scale;
+  const xsimd::batch<float> shifted = xsimd::nearbyint(scaled) + zero_point;
+  // The scalar order: NaN first, then the lower bound before the upper one. Not
+  // `scaled != scaled`: xsimd 8.1's != is the ordered compare, false for NaN.
+  xsimd::batch<float> code = xsimd::select(shifted >= qmax, qmax, shifted);
+  code = xsimd::select(shifted <= qmin, qmin, code);
+  code = xsimd::select(xsimd::isnan(scaled), zero_point, code);
+  return {shifted, code};
+}
+
 }  // namespace detail
 
 /// \brief Whether affine_quantize() takes its SIMD path for \p params: a SIMD
@@ -84,13 +106,9 @@ void affine_quantize(std::span<const float> x, const affine_params<Q>& params, s
     while (i < vector_end) {
       const std::size_t count = std::min(block, vector_end - i);
       for (std::size_t j = 0; j < count; j += lanes) {
-        const float_batch scaled = float_batch::load_unaligned(x.data() + i + j) * inv_scale;
-        const float_batch shifted = xsimd::nearbyint(scaled) + zero_point;
-        // The scalar order: NaN first, then the lower bound before the upper one. Not
-        // `scaled != scaled`: xsimd 8.1's != is the ordered compare, false for NaN.
-        float_batch code = xsimd::select(shifted >= qmax, qmax, shifted);
-        code = xsimd::select(shifted <= qmin, qmin, code);
-        code = xsimd::select(xsimd::isnan(scaled), zero_point, code);
+        const float_batch code =
+            detail::quantize_batch(float_batch::load_unaligned(x.data() + i + j), inv_scale, zero_point,
+                                   qmin, qmax).code;
         xsimd::batch_cast<std::int32_t>(code).store_aligned(codes + j);
       }
       for (std::size_t j = 0; j < count; ++j) out[i + j] = static_cast<Q>(codes[j]);
@@ -148,14 +166,11 @@ void affine_fake_quantize(std::span<const float> x, const affine_params<Q>& para
     const std::size_t n = x.size();
     std::size_t i = 0;
     for (; i + lanes <= n; i += lanes) {
-      const float_batch scaled = float_batch::load_unaligned(x.data() + i) * inv_scale;
-      const float_batch shifted = xsimd::nearbyint(scaled) + zero_point;
-      float_batch code = xsimd::select(shifted >= qmax, qmax, shifted);
-      code = xsimd::select(shifted <= qmin, qmin, code);
-      code = xsimd::select(xsimd::isnan(scaled), zero_point, code);
+      const auto [unclamped, code] =
+          detail::quantize_batch(float_batch::load_unaligned(x.data() + i), inv_scale, zero_point, qmin, qmax);
       ((code - zero_point) * scale).store_unaligned(y.data() + i);
       // Ordered compares: false for NaN, whose mask is 0 as in the scalar function.
-      xsimd::select((shifted >= qmin) & (shifted <= qmax), inside, outside).store_aligned(in_range);
+      xsimd::select((unclamped >= qmin) & (unclamped <= qmax), inside, outside).store_aligned(in_range);
       for (std::size_t lane = 0; lane < lanes; ++lane) mask[i + lane] = in_range[lane] != 0.0f ? 1 : 0;
     }
     if (i < n) ::pot::fake_quantize_affine_forward(x.subspan(i), params, y.subspan(i), mask.subspan(i));
