@@ -35,11 +35,9 @@ struct naive_float {
   friend naive_float operator-(naive_float a, naive_float b) { return a.value - b.value; }
   friend naive_float operator*(naive_float a, naive_float b) { return a.value * b.value; }
   friend naive_float operator/(naive_float a, naive_float b) { return a.value / b.value; }
-  friend naive_float operator-(naive_float a) { return -a.value; }
   naive_float& operator+=(naive_float b) { value += b.value; return *this; }
   naive_float& operator*=(naive_float b) { value *= b.value; return *this; }
   friend bool operator==(naive_float a, naive_float b) { return a.value == b.value; }
-  friend auto operator<=>(naive_float a, naive_float b) { return a.value <=> b.value; }
   friend naive_float exp(naive_float a) { return std::exp(a.value); }
   friend naive_float log(naive_float a) { return std::log(a.value); }
   friend naive_float sqrt(naive_float a) { return std::sqrt(a.value); }

@@ -27,11 +27,9 @@
 #endif
 
 #include <benchmark/benchmark.h>
-#include <xsimd/xsimd.hpp>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
+#include "pot/simd/intrinsics.hpp"  // first: see there
+#include <xsimd/xsimd.hpp>
 
 #include <bit>
 #include <cmath>

@@ -111,7 +111,7 @@ int main() {
   const std::uint8_t zero_point = 117;
   const pot::affine<std::uint8_t> activation(200, zero_point);
   std::printf("affine * pot: (200 - 117) * -8 = %d\n", activation * minus_eight);
-  for_each_pot([zero_point](weight_pot p) {
+  for_each_pot([&](weight_pot p) {
     for (int q = 0; q <= 255; ++q) {
       const pot::affine<std::uint8_t> a(static_cast<std::uint8_t>(q), zero_point);
       expect_equal(a * p, (q - zero_point) * static_cast<double>(p), "affine * pot",

@@ -5,9 +5,7 @@
 #include <stdexcept>
 #include <type_traits>
 
-#if defined(__AVX__) && defined(__FMA__)
-#include <immintrin.h>
-#endif
+#include "pot/simd/intrinsics.hpp"
 
 #include "pot/core/affine.hpp"
 #include "pot/linalg/parallel_for.hpp"

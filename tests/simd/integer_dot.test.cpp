@@ -108,7 +108,9 @@ TEST_CASE("the fused uint8 4-bit kernel subtracts the zero point exactly at |w| 
   table[3] = 64;
   table[12] = -64;
   for (const unsigned code : {3u, 12u})
-    for (const auto& [u, zp] : {std::pair{255, 0}, std::pair{0, 255}, std::pair{200, 17}}) {
+    for (const auto& [u_value, zp_value] : {std::pair{255, 0}, std::pair{0, 255}, std::pair{200, 17}}) {
+      // Copies: clang 14 cannot capture structured bindings in the lambdas INFO makes.
+      const int u = u_value, zp = zp_value;
       std::vector<std::byte> row(stride, static_cast<std::byte>(code | code << 4));
       const std::vector<std::uint8_t> ordered(count, static_cast<std::uint8_t>(u));  // constant: any order
       std::int32_t out = 0;

@@ -9,6 +9,7 @@
 #include <new>
 #include <type_traits>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
 
 #include "pot/linalg/execution.hpp"

@@ -15,9 +15,7 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
+#include "pot/simd/intrinsics.hpp"
 
 namespace pot::linalg {
 

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
 
 namespace pot::nn {

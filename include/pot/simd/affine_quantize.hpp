@@ -22,6 +22,7 @@
 #include <span>
 #include <type_traits>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
 
 #include "pot/core/affine.hpp"

@@ -9,11 +9,8 @@
 #include <cstdint>
 #include <span>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
-
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 namespace pot::simd {
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
 
 namespace pot::simd {

@@ -15,9 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
+#include "pot/simd/intrinsics.hpp"
 
 namespace pot::simd {
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 
+#include "pot/simd/intrinsics.hpp"  // first: see there
 #include <xsimd/xsimd.hpp>
 
 #include "pot/core/traits.hpp"
@@ -30,7 +31,12 @@ inline std::int32_t shift_accumulate(std::span<const std::int32_t> codes,
   batch sum(0);
   for (std::size_t k = 0; k < vector_end; k += batch::size) {
     const batch code = batch::load_unaligned(codes.data() + k);
-    const batch shifted = batch::load_unaligned(x.data() + k) << (code & batch(index_mask));
+    batch index = code & batch(index_mask);
+    // The zero code's index (all ones) is no shift amount: shifting by it first and
+    // selecting it away after would shift an int32 by up to 127 (undefined in xsimd's
+    // scalar fallback, which xsimd 8.1 uses for AVX-512 variable shifts).
+    if constexpr (P::has_zero) index = xsimd::select(index == batch(index_mask), batch(0), index);
+    const batch shifted = batch::load_unaligned(x.data() + k) << index;
     batch term = xsimd::select((code & batch(sign_bit)) != batch(0), -shifted, shifted);
     if constexpr (P::has_zero) term = xsimd::select(code == batch(index_mask), batch(0), term);
     sum += term;

@@ -8,9 +8,7 @@
 #include <cstring>
 #include <type_traits>
 
-#if defined(__AVX__)
-#include <immintrin.h>
-#endif
+#include "pot/simd/intrinsics.hpp"
 
 namespace pot::simd {
 
