@@ -3,10 +3,12 @@
 # only those missing: on a machine that has them all, nothing is run.
 set -euo pipefail
 
+# clang and its runtime: the clang stage of the tests and the libFuzzer harnesses;
+# python3-torch and python3-numpy: the PyTorch parity tests.
 packages=(
-  build-essential g++ cmake ninja-build pkg-config git
+  build-essential g++ clang libclang-rt-14-dev cmake ninja-build pkg-config git
   libxsimd-dev doctest-dev libbenchmark-dev nlohmann-json3-dev libopenblas-dev
-  doxygen fortunes python3
+  doxygen fortunes python3 python3-numpy python3-torch
 )
 
 missing=()

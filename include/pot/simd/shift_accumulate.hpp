@@ -31,14 +31,17 @@ inline std::int32_t shift_accumulate(std::span<const std::int32_t> codes,
   batch sum(0);
   for (std::size_t k = 0; k < vector_end; k += batch::size) {
     const batch code = batch::load_unaligned(codes.data() + k);
-    batch index = code & batch(index_mask);
-    // The zero code's index (all ones) is no shift amount: shifting by it first and
-    // selecting it away after would shift an int32 by up to 127 (undefined in xsimd's
-    // scalar fallback, which xsimd 8.1 uses for AVX-512 variable shifts).
-    if constexpr (P::has_zero) index = xsimd::select(index == batch(index_mask), batch(0), index);
-    const batch shifted = batch::load_unaligned(x.data() + k) << index;
-    batch term = xsimd::select((code & batch(sign_bit)) != batch(0), -shifted, shifted);
-    if constexpr (P::has_zero) term = xsimd::select(code == batch(index_mask), batch(0), term);
+    // All-ones lanes where the weight is negative, or is the zero code (whose index is
+    // all ones: index + 1 reaches the sign bit only then). Integer operations instead of
+    // xsimd::select, which xsimd 8.1 does not compile for int32 AVX-512 batches.
+    const batch negative = batch(0) - ((code >> (P::bits - 1)) & batch(1));
+    const batch keep = P::has_zero ? (((code & batch(index_mask)) + batch(1)) >> (P::bits - 1)) - batch(1)
+                                   : batch(-1);
+    // The zero code's index is no shift amount: shifting by it and masking after would
+    // shift an int32 by up to 127 (undefined in xsimd's scalar fallback, which xsimd 8.1
+    // uses for AVX-512 variable shifts).
+    const batch shifted = batch::load_unaligned(x.data() + k) << (code & batch(index_mask) & keep);
+    const batch term = ((shifted ^ negative) - negative) & keep;
     sum += term;
   }
   auto total = static_cast<std::uint32_t>(xsimd::hadd(sum));
