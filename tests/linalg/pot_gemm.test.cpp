@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pot/linalg/pot_gemm.hpp"
+#include "../isa_variants.hpp"
 #include "pot_test_weights.hpp"
 
 namespace {
@@ -20,26 +21,29 @@ using p4_int8_widest = pot::pot<4, 0, 6, rounding::log, zero_code::none>;  // |w
 using p5_int8 = pot::pot<5, -2, 4>;
 using p6_int16 = pot::pot<6, -4, 10>;
 using p8_shift = pot::pot<8, 0, 18>;
+using p8_range7 = pot::pot<8, 0, 7>;  // +128 in 8-bit codes: the AVX-512 correction
 
 template <class P, class Q>
 void check_gemm(std::size_t M, std::size_t N, std::size_t K, std::int32_t zero_point, std::mt19937& rng) {
   const auto w = pot::test::random_weights<P>(N, K, rng);
   const auto a = pot::test::random_activations<Q>(M * K, rng);
-  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
-    std::vector<std::int32_t> c(M * N);
-    pot::linalg::pot_gemm<P, Q>(w.view(), a, M, zero_point, c, kernel, {2});
-    for (std::size_t m = 0; m < M; ++m)
-      for (std::size_t n = 0; n < N; ++n) {
-        INFO("kernel ", static_cast<int>(kernel), " (m, n) = (", m, ", ", n, ") of ", M, "x", N, "x", K);
-        REQUIRE(c[m * N + n] == pot::test::exact_dot(w, n, a.data() + m * K, zero_point));
-      }
-  }
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+      std::vector<std::int32_t> c(M * N);
+      pot::linalg::pot_gemm<P, Q>(w.view(), a, M, zero_point, c, kernel, {2});
+      for (std::size_t m = 0; m < M; ++m)
+        for (std::size_t n = 0; n < N; ++n) {
+          INFO("kernel ", static_cast<int>(kernel), " (m, n) = (", m, ", ", n, ") of ", M, "x", N, "x", K);
+          REQUIRE(c[m * N + n] == pot::test::exact_dot(w, n, a.data() + m * K, zero_point));
+        }
+    }
+  });
 }
 
 }  // namespace
 
 TEST_CASE_TEMPLATE("every integer GEMM kernel equals the exact product", P, p3_no_zero, p4_paper,
-                   p4_int8, p4_int8_widest, p5_int8, p6_int16, p8_shift) {
+                   p4_int8, p4_int8_widest, p5_int8, p6_int16, p8_shift, p8_range7) {
   std::mt19937 rng(13);
   const std::size_t k_max = pot::linalg::max_exact_int32_depth<P>;
   for (const std::size_t M : {std::size_t{1}, std::size_t{3}, std::size_t{17}})
@@ -99,4 +103,28 @@ TEST_CASE_TEMPLATE("the uint8 x int8 GEMM is exact at vpmaddubsw's int16 edge", 
       for (const auto value : c) REQUIRE(value == expected);
     }
   }
+}
+
+TEST_CASE("the GEMM is exact when only a few quads hold the weight +128") {
+  // Under a max-based scale only the largest weights reach 2^MaxExp: the AVX-512 kernel
+  // then corrects a few listed quads of a panel and skips the rest.
+  using P = p4_paper;
+  std::mt19937 rng(23);
+  constexpr std::size_t M = 13, N = 70, K = 300;
+  auto w = pot::test::random_weights<P>(N, K, rng);
+  std::bernoulli_distribution rare(0.002);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t k = 0; k < K; ++k) {
+      auto code = w.codes[n * K + k];
+      if (code == 7 && !rare(rng)) code = 6;  // code 7 is +128
+      w.codes[n * K + k] = code;
+    }
+  w.repack();
+  const auto a = pot::test::random_activations<std::uint8_t>(M * K, rng);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    std::vector<std::int32_t> c(M * N);
+    pot::linalg::pot_gemm<P, std::uint8_t>(w.view(), a, M, 200, c);
+    for (std::size_t m = 0; m < M; ++m)
+      for (std::size_t n = 0; n < N; ++n) REQUIRE(c[m * N + n] == pot::test::exact_dot(w, n, a.data() + m * K, 200));
+  });
 }

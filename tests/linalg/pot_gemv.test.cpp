@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pot/linalg/pot_gemv.hpp"
+#include "../isa_variants.hpp"
 #include "pot_test_weights.hpp"
 
 namespace {
@@ -38,21 +39,24 @@ using p8_float = pot::pot<8, -60, 60>;
   p3_zero, p3_no_zero, p4_paper, p4_zero, p4_int8, p4_int8_widest, p5_int8, p5_int16, p6_int16, p6_shift, p7_int16, \
       p8_int8, p8_shift, p8_widest
 
-constexpr std::size_t kShapes[] = {1, 3, 17, 63, 65, 1000};
+// 300: two whole 128-code blocks of the AVX-512 uint8 kernel and a tail, no 64-block.
+constexpr std::size_t kShapes[] = {1, 3, 17, 63, 65, 300, 1000};
 
 template <class P, class Q>
 void check_all_kernels_exact(std::size_t rows, std::size_t cols, std::int32_t zero_point,
                              std::mt19937& rng) {
   const auto w = pot::test::random_weights<P>(rows, cols, rng);
   const auto x = pot::test::random_activations<Q>(cols, rng);
-  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
-    std::vector<std::int32_t> out(rows);
-    pot::linalg::pot_gemv<P, Q>(w.view(), x, zero_point, out, kernel, {1});
-    for (std::size_t r = 0; r < rows; ++r) {
-      INFO("kernel ", static_cast<int>(kernel), " row ", r, " of ", rows, "x", cols);
-      REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), zero_point));
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+      std::vector<std::int32_t> out(rows);
+      pot::linalg::pot_gemv<P, Q>(w.view(), x, zero_point, out, kernel, {1});
+      for (std::size_t r = 0; r < rows; ++r) {
+        INFO("kernel ", static_cast<int>(kernel), " row ", r, " of ", rows, "x", cols);
+        REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), zero_point));
+      }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -85,15 +89,17 @@ TEST_CASE_TEMPLATE("the largest K allowed is exact and K + 1 throws", P, p4_pape
   const std::vector<float> scale{1.0f};
   const std::vector<std::uint8_t> x(k_max + 1, 255);
   const std::int64_t expected = static_cast<std::int64_t>(k_max) * (255LL << (P::max_exponent - P::min_exponent));
-  for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
-    std::int32_t out = 0;
-    const pot::linalg::packed_weights_view<P> exact{bytes.data(), 1, k_max, stride, scale};
-    pot::linalg::pot_gemv<P, std::uint8_t>(exact, std::span(x).first(k_max), 0, std::span(&out, 1), kernel);
-    CHECK(out == expected);
-    const pot::linalg::packed_weights_view<P> too_deep{bytes.data(), 1, k_max + 1, stride, scale};
-    CHECK_THROWS_AS((pot::linalg::pot_gemv<P, std::uint8_t>(too_deep, x, 0, std::span(&out, 1), kernel)),
-                    std::invalid_argument);
-  }
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
+      std::int32_t out = 0;
+      const pot::linalg::packed_weights_view<P> exact{bytes.data(), 1, k_max, stride, scale};
+      pot::linalg::pot_gemv<P, std::uint8_t>(exact, std::span(x).first(k_max), 0, std::span(&out, 1), kernel);
+      CHECK(out == expected);
+      const pot::linalg::packed_weights_view<P> too_deep{bytes.data(), 1, k_max + 1, stride, scale};
+      CHECK_THROWS_AS((pot::linalg::pot_gemv<P, std::uint8_t>(too_deep, x, 0, std::span(&out, 1), kernel)),
+                      std::invalid_argument);
+    }
+  });
 }
 
 TEST_CASE("thread counts 1, 2 and 3 give identical GEMV results") {
@@ -102,18 +108,20 @@ TEST_CASE("thread counts 1, 2 and 3 give identical GEMV results") {
   const auto w = pot::test::random_weights<P>(1000, 65, rng);
   const auto x = pot::test::random_activations<std::int8_t>(65, rng);
   const auto xf = std::vector<float>(x.begin(), x.end());
-  for (const auto kernel : {pot_kernel::shift, pot_kernel::table}) {
-    std::vector<std::int32_t> one(1000), two(1000), three(1000);
-    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, one, kernel, {1});
-    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, two, kernel, {2});
-    pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, three, kernel, {3});
-    CHECK(one == two);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (const auto kernel : {pot_kernel::shift, pot_kernel::table}) {
+      std::vector<std::int32_t> one(1000), two(1000), three(1000);
+      pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, one, kernel, {1});
+      pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, two, kernel, {2});
+      pot::linalg::pot_gemv<P, std::int8_t>(w.view(), x, 3, three, kernel, {3});
+      CHECK(one == two);
+      CHECK(one == three);
+    }
+    std::vector<float> one(1000), three(1000);
+    pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), one, pot_kernel::table, {1});
+    pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), three, pot_kernel::table, {3});
     CHECK(one == three);
-  }
-  std::vector<float> one(1000), three(1000);
-  pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), one, pot_kernel::table, {1});
-  pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), three, pot_kernel::table, {3});
-  CHECK(one == three);
+  });
 }
 
 TEST_CASE_TEMPLATE("float GEMV is within the summation error bound of a double reference", P,
@@ -127,22 +135,24 @@ TEST_CASE_TEMPLATE("float GEMV is within the summation error bound of a double r
     const auto w = pot::test::random_weights<P>(17, cols, rng);
     std::vector<float> x(cols);
     for (auto& v : x) v = value(rng);
-    for (const auto kernel : {pot_kernel::reference, pot_kernel::table}) {
-      std::vector<float> out(17);
-      pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(x), out, kernel, {2});
-      for (std::size_t r = 0; r < 17; ++r) {
-        double exact = 0, magnitude = 0;
-        for (std::size_t k = 0; k < cols; ++k) {
-          exact += double{x[k]} * w.value(r, k);
-          magnitude += std::abs(double{x[k]} * w.value(r, k));
+    pot::test::for_each_supported_isa([&](pot::simd::isa) {
+      for (const auto kernel : {pot_kernel::reference, pot_kernel::table}) {
+        std::vector<float> out(17);
+        pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(x), out, kernel, {2});
+        for (std::size_t r = 0; r < 17; ++r) {
+          double exact = 0, magnitude = 0;
+          for (std::size_t k = 0; k < cols; ++k) {
+            exact += double{x[k]} * w.value(r, k);
+            magnitude += std::abs(double{x[k]} * w.value(r, k));
+          }
+          const double scale = w.scales[r];
+          const double bound = static_cast<double>(cols) * 0x1p-24 * magnitude * scale +
+                               0x1p-24 * std::abs(exact * scale);
+          INFO("kernel ", static_cast<int>(kernel), " row ", r, " K ", cols);
+          CHECK(std::abs(double{out[r]} - exact * scale) <= bound);
         }
-        const double scale = w.scales[r];
-        const double bound = static_cast<double>(cols) * 0x1p-24 * magnitude * scale +
-                             0x1p-24 * std::abs(exact * scale);
-        INFO("kernel ", static_cast<int>(kernel), " row ", r, " K ", cols);
-        CHECK(std::abs(double{out[r]} - exact * scale) <= bound);
       }
-    }
+    });
   }
 }
 

@@ -30,6 +30,14 @@ struct packed_test_weights {
   double value(std::size_t r, std::size_t c) const {
     return static_cast<double>(P::from_code(codes[r * cols + c]));
   }
+  /// Packs `codes` into `bytes` again (after a test edited them); padding holds garbage
+  /// on purpose.
+  void repack() {
+    bytes.assign(rows * stride + 1, std::byte{0xA5});
+    for (std::size_t r = 0; r < rows; ++r)
+      pack_codes(std::span<const std::uint8_t>(codes).subspan(r * cols, cols), P::bits,
+                 std::span<std::byte>(bytes).subspan(r * stride, stride));
+  }
 };
 
 /// Every valid code of P, found by asking from_code (which throws on the others).
@@ -57,10 +65,7 @@ packed_test_weights<P> random_weights(std::size_t rows, std::size_t cols, std::m
   std::uniform_real_distribution<float> scale(0.01f, 2.0f);
   w.codes.resize(rows * cols);
   for (auto& c : w.codes) c = codes[pick(rng)];
-  w.bytes.assign(rows * w.stride + 1, std::byte{0xA5});  // padding holds garbage on purpose
-  for (std::size_t r = 0; r < rows; ++r)
-    pack_codes(std::span<const std::uint8_t>(w.codes).subspan(r * cols, cols), P::bits,
-               std::span<std::byte>(w.bytes).subspan(r * w.stride, w.stride));
+  w.repack();
   for (std::size_t r = 0; r < rows; ++r) w.scales.push_back(scale(rng));
   return w;
 }

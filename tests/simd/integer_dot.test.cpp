@@ -6,7 +6,10 @@
 #include <random>
 #include <vector>
 
+#include "../isa_variants.hpp"
+#include "pot/simd/float_dot.hpp"
 #include "pot/simd/integer_dot.hpp"
+#include "pot/simd/shift_accumulate.hpp"
 
 // The fused 4-bit kernels against sums written out here, for tables that no PoT format
 // produces (pot_gemv's tests cover the PoT ones): the general int16 path with high bytes
@@ -48,18 +51,31 @@ bool is_permutation_of_indices(std::size_t count, Position position) {
 }  // namespace
 
 TEST_CASE("the activation orders of the fused 4-bit kernels are permutations") {
-  for (const std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65},
-                                  std::size_t{200}, std::size_t{1000}}) {
-    CHECK(is_permutation_of_indices(count, pot::simd::packed4_s16_position));
-    CHECK(is_permutation_of_indices(count, pot::simd::packed4_u8_position));
-  }
-  // By hand: in a whole block, code 1 (the high nibble of byte 0) is the first odd code.
-  CHECK(pot::simd::packed4_u8_position(1, 64) == 32);
-  CHECK(pot::simd::packed4_u8_position(2, 64) == 1);
-  CHECK(pot::simd::packed4_u8_position(64, 65) == 64);  // the tail keeps its place
+  pot::test::for_each_supported_isa([](pot::simd::isa isa) {
+    pot::simd::dispatch(isa, [](auto tag) {
+      for (const std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65},
+                                      std::size_t{200}, std::size_t{300}, std::size_t{1000}}) {
+        INFO("count ", count);
+        CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::packed4_s16_position(tag, k, n); }));
+        CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::packed4_u8_position(tag, k, n); }));
+        CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::packed4_shift_position(tag, k, n); }));
+        CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::float_packed4_position(tag, k, n); }));
+      }
+    });
+  });
+  // By hand: in a whole AVX2 block, code 1 (the high nibble of byte 0) is the first odd code.
+  constexpr pot::simd::avx2_tag avx2;
+  CHECK(pot::simd::packed4_u8_position(avx2, 1, 64) == 32);
+  CHECK(pot::simd::packed4_u8_position(avx2, 2, 64) == 1);
+  CHECK(pot::simd::packed4_u8_position(avx2, 64, 65) == 64);  // the tail keeps its place
   // Byte 8 is widened by vpunpckhbw: code 16 goes to the second vector of 16.
-  CHECK(pot::simd::packed4_s16_position(16, 64) == 16);
-  CHECK(pot::simd::packed4_s16_position(1, 64) == 32);
+  CHECK(pot::simd::packed4_s16_position(avx2, 16, 64) == 16);
+  CHECK(pot::simd::packed4_s16_position(avx2, 1, 64) == 32);
+  // AVX-512: blocks of 128 codes, then one of 64, then the tail.
+  constexpr pot::simd::avx512_tag avx512;
+  CHECK(pot::simd::packed4_u8_position(avx512, 1, 128) == 64);
+  CHECK(pot::simd::packed4_u8_position(avx512, 129, 192) == 128 + 32);
+  CHECK(pot::simd::packed4_u8_position(avx512, 192, 193) == 192);
 }
 
 TEST_CASE("high bytes are the code's sign only for tables within [-256, 255] split at code 8") {
@@ -83,19 +99,25 @@ TEST_CASE("the fused int16 4-bit kernel equals the sum written out, for any tabl
     const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
     std::vector<std::int16_t> x(count), ordered(count);
     for (auto& v : x) v = static_cast<std::int16_t>(activation(rng));
-    pot::simd::order_for_packed4<pot::simd::packed4_s16_position>(x.data(), count, ordered.data());
-    std::array<std::int32_t, rows> four{};
-    pot::simd::dot_s16_packed4_rows<rows>(ordered.data(), bytes.data(), stride, bytes.data(), table, count, four.data());
-    for (std::size_t r = 0; r < rows; ++r) {
-      std::int64_t expected = 0;
-      for (std::size_t k = 0; k < count; ++k) expected += std::int64_t{x[k]} * table[codes[r * count + k]];
-      std::int32_t one = 0;
-      pot::simd::dot_s16_packed4_rows<1>(ordered.data(), bytes.data() + r * stride, stride,
-                                         bytes.data(), table, count, &one);
-      INFO("count ", count, " row ", r);
-      CHECK(four[r] == expected);  // |expected| <= 1000 * 255 * 16384 < 2^32: fits int32
-      CHECK(one == expected);
-    }
+    pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+      pot::simd::dispatch(isa, [&](auto tag) {
+        pot::simd::order_activations(x.data(), count, ordered.data(),
+                                     [&](std::size_t k) { return pot::simd::packed4_s16_position(tag, k, count); });
+        std::array<std::int32_t, rows> four{};
+        pot::simd::dot_s16_packed4_rows<rows>(tag, ordered.data(), bytes.data(), stride, bytes.data(), table, count,
+                                              four.data());
+        for (std::size_t r = 0; r < rows; ++r) {
+          std::int64_t expected = 0;
+          for (std::size_t k = 0; k < count; ++k) expected += std::int64_t{x[k]} * table[codes[r * count + k]];
+          std::int32_t one = 0;
+          pot::simd::dot_s16_packed4_rows<1>(tag, ordered.data(), bytes.data() + r * stride, stride, bytes.data(), table,
+                                             count, &one);
+          INFO("count ", count, " row ", r);
+          CHECK(four[r] == expected);  // |expected| <= 1000 * 255 * 16384 < 2^32: fits int32
+          CHECK(one == expected);
+        }
+      });
+    });
   }
 }
 
@@ -113,10 +135,14 @@ TEST_CASE("the fused uint8 4-bit kernel subtracts the zero point exactly at |w| 
       const int u = u_value, zp = zp_value;
       std::vector<std::byte> row(stride, static_cast<std::byte>(code | code << 4));
       const std::vector<std::uint8_t> ordered(count, static_cast<std::uint8_t>(u));  // constant: any order
-      std::int32_t out = 0;
-      pot::simd::dot_u8_packed4_rows<1>(ordered.data(), zp, row.data(), stride, row.data(), table, count, &out);
       const std::int64_t expected = static_cast<std::int64_t>(count) * (u - zp) * table[code];
-      INFO("code ", code, " u ", u, " zero point ", zp);
-      CHECK(out == expected);
+      pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+        pot::simd::dispatch(isa, [&](auto tag) {
+          std::int32_t out = 0;
+          pot::simd::dot_u8_packed4_rows<1>(tag, ordered.data(), zp, row.data(), stride, row.data(), table, count, &out);
+          INFO("code ", code, " u ", u, " zero point ", zp);
+          CHECK(out == expected);
+        });
+      });
     }
 }

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "pot/linalg/execution.hpp"
@@ -19,39 +20,30 @@
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/simd/code_decoding.hpp"
-#include "pot/simd/s16_gemm_micro_kernel.hpp"
-#include "pot/simd/u8s8_gemm_micro_kernel.hpp"
+#include "pot/simd/dispatch.hpp"
+#include "pot/simd/gemm_panels.hpp"
+#include "pot/simd/pot_gemm_kernels.hpp"
 #include "pot/simd/shift_accumulate.hpp"
 
 namespace pot::linalg {
 
 namespace detail {
 
-/// Runs `tile(rows, m)` over all M activation rows: full tiles of 6 rows, then one tile
-/// of the 1 to 5 rows left (`rows` an integral_constant, for the micro-kernels' Rows).
-template <class Tile>
-inline void tiles_over_activation_rows(std::size_t M, Tile tile) {
-  constexpr std::size_t full = 6;
-  static_assert(full == simd::s16_tile_rows && full == simd::u8s8_tile_rows);
-  std::size_t m = 0;
-  for (; m + full <= M; m += full) tile(std::integral_constant<std::size_t, full>{}, m);
-  switch (M - m) {
-    case 1: tile(std::integral_constant<std::size_t, 1>{}, m); break;
-    case 2: tile(std::integral_constant<std::size_t, 2>{}, m); break;
-    case 3: tile(std::integral_constant<std::size_t, 3>{}, m); break;
-    case 4: tile(std::integral_constant<std::size_t, 4>{}, m); break;
-    case 5: tile(std::integral_constant<std::size_t, 5>{}, m); break;
-    default: break;
-  }
+/// Calls `f(std::integral_constant<std::size_t, R>{})` for the R in [1, Max] equal to
+/// `rows` (which must lie there).
+template <std::size_t Max, class F, std::size_t... R>
+inline void with_row_count(std::size_t rows, F&& f, std::index_sequence<R...>) {
+  ((rows == R + 1 ? (f(std::integral_constant<std::size_t, R + 1>{}), 0) : 0), ...);
 }
 
-/// Runs the int16 micro-kernel over all M activation rows against one decoded panel.
-inline void s16_panel_times_activations(const std::int16_t* a, std::size_t M, std::size_t lda,
-                                        const std::int16_t* panel, std::int32_t* c, std::size_t ldc,
-                                        std::size_t cols) {
-  tiles_over_activation_rows(M, [&](auto rows, std::size_t m) {
-    simd::s16_micro_kernel<decltype(rows)::value>(a + m * lda, lda, panel, lda / 2, c + m * ldc, ldc, cols);
-  });
+/// Runs `tile(rows, m)` over all M activation rows: full tiles of `TileRows`, then one
+/// tile of the rows left (`rows` an integral_constant, for the micro-kernels' Rows).
+template <std::size_t TileRows, class Tile>
+inline void tiles_over_activation_rows(std::size_t M, Tile tile) {
+  std::size_t m = 0;
+  for (; m + TileRows <= M; m += TileRows) tile(std::integral_constant<std::size_t, TileRows>{}, m);
+  if (m < M)
+    with_row_count<TileRows>(M - m, [&](auto rows) { tile(rows, m); }, std::make_index_sequence<TileRows>{});
 }
 
 /// Decodes weight rows [n0, n0 + rows) through `table` into the first rows of `weights`
@@ -68,87 +60,133 @@ inline void decode_panel_rows(const packed_weights_view<P>& w, std::size_t n0, s
   }
 }
 
-/// The table kernel for ranges <= 6: uint8 activation codes as they come, weights decoded
-/// 16 rows at a time to int8 in the quad-interleaved panel of
-/// simd/u8s8_gemm_micro_kernel.hpp, and the zero point applied at the end through each
-/// weight row's sum: sum_k w (u - z) = sum_k w u - z sum_k w, all wrapping in int32
-/// like the vector sums (the exact result fits by require_exact_int32_depth). Half the
-/// bytes of the int16 kernel's operands, and for ranges <= 5 a quarter fewer
-/// multiply instructions.
+/// The int8 decode table of the uint8 x int8 kernel: the weights themselves, except that
+/// +128 (range 7) becomes -128, its int8 bit pattern; the kernel corrects for it.
 template <pot_type P>
-inline void pot_gemm_u8s8(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+inline constexpr auto wrapped_int8_table = [] {
+  std::array<std::int8_t, simd::code_count<P>> table{};
+  for (std::size_t code = 0; code < table.size(); ++code)
+    table[code] = static_cast<std::int8_t>(static_cast<std::uint8_t>(integer_table<P, std::int16_t>[code] & 0xFF));
+  return table;
+}();
+
+/// The table kernel for exponent ranges up to what the instruction set's uint8 x int8
+/// kernel takes: uint8 activation codes as they come, weights decoded one panel at a time
+/// to int8 in the quad-interleaved layout (simd/gemm_panels.hpp), and the zero point
+/// applied at the end through each weight row's sum: sum_k w (u - z) = sum_k w u - z sum_k
+/// w, all wrapping in int32 like the vector sums (the exact result fits by
+/// require_exact_int32_depth). For range 7 the weights +128 are stored as -128 and
+/// the quads of a panel that hold one are listed for simd::u8s8_correction_kernel.
+template <pot_type P, class Isa>
+inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
                           std::span<std::int32_t> c, execution settings) {
-  static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
-  constexpr bool pair_add = shift_range<P> <= 5;
+  constexpr simd::pot_gemm_shape shape = simd::u8s8_gemm_shape(Isa{});
+  constexpr bool corrects = shift_range<P> == 7;
+  constexpr const auto& table = wrapped_int8_table<P>;
+  constexpr const auto& exact = integer_table<P, std::int16_t>;
   const std::size_t K = w.cols, N = w.rows;
-  const std::size_t lda = (K + simd::u8s8_depth_step - 1) / simd::u8s8_depth_step * simd::u8s8_depth_step;
-  std::vector<std::uint8_t> a8(M * lda, 0);  // (M, K rounded up to 8); padding meets zero weights
-  for (std::size_t m = 0; m < M; ++m)
-    std::copy_n(a.codes.data() + m * K, K, a8.data() + m * lda);
-  const std::size_t panels = (N + simd::u8s8_panel_rows - 1) / simd::u8s8_panel_rows;
+  const std::size_t lda = (K + shape.depth_step - 1) / shape.depth_step * shape.depth_step;
+  std::vector<std::uint8_t> a8(M * lda, 0);  // (M, K rounded up); padding meets zero weights
+  for (std::size_t m = 0; m < M; ++m) std::copy_n(a.codes.data() + m * K, K, a8.data() + m * lda);
+  const std::size_t panels = (N + shape.panel_rows - 1) / shape.panel_rows;
   parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
     std::vector<std::uint8_t> codes(K);
-    std::vector<std::int8_t> weights(simd::u8s8_panel_rows * lda), panel(simd::u8s8_panel_rows * lda);  // (16, lda)
-    std::array<std::uint32_t, simd::u8s8_panel_rows> weight_sums{};
+    std::vector<std::int8_t> weights(shape.panel_rows * lda), panel(shape.panel_rows * lda);  // (panel_rows, lda)
+    std::vector<std::int32_t> weight_sums(shape.panel_rows);
+    std::vector<std::int8_t> plus128;          // (panel_rows, lda): 1 where the weight is +128
+    std::vector<std::int8_t> indicators;       // per listed quad: 4 bytes per panel row
+    std::vector<std::uint32_t> listed_quads;   // the quads holding a +128
+    if constexpr (corrects) plus128.resize(shape.panel_rows * lda);
     for (std::size_t p = first_panel; p < last_panel; ++p) {
-      const std::size_t n0 = p * simd::u8s8_panel_rows;
-      const std::size_t rows = std::min(simd::u8s8_panel_rows, N - n0);
-      decode_panel_rows<P>(w, n0, rows, lda, table, std::span<std::uint8_t>(codes), std::span<std::int8_t>(weights));
+      const std::size_t n0 = p * shape.panel_rows;
+      const std::size_t rows = std::min(shape.panel_rows, N - n0);
+      std::fill(weights.begin(), weights.end(), std::int8_t{0});
+      std::fill(plus128.begin(), plus128.end(), std::int8_t{0});
       for (std::size_t n = 0; n < rows; ++n) {
-        std::int32_t sum = 0;  // |sum| <= 64 K: no overflow for any K the bound allows
-        for (std::size_t k = 0; k < K; ++k) sum += weights[n * lda + k];
-        weight_sums[n] = static_cast<std::uint32_t>(sum);
+        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
+        std::uint32_t sum = 0;  // |sum| <= 128 K: no overflow for any K the bound allows
+        for (std::size_t k = 0; k < K; ++k) {
+          weights[n * lda + k] = table[codes[k]];
+          sum += static_cast<std::uint32_t>(exact[codes[k]]);
+          if constexpr (corrects) plus128[n * lda + k] = exact[codes[k]] == 128;
+        }
+        weight_sums[n] = static_cast<std::int32_t>(sum);
       }
-      simd::pack_u8s8_panel(weights.data(), lda, panel.data());
-      tiles_over_activation_rows(M, [&](auto tile_rows, std::size_t m) {
-        simd::u8s8_micro_kernel<decltype(tile_rows)::value, pair_add>(
-            a8.data() + m * lda, lda, panel.data(), lda / simd::u8s8_depth_step, c.data() + m * N + n0, N, rows);
+      if constexpr (corrects) {
+        listed_quads.clear();
+        indicators.clear();
+        for (std::size_t q = 0; q < lda / 4; ++q) {
+          bool any = false;
+          for (std::size_t n = 0; n < rows; ++n)
+            for (std::size_t i = 0; i < 4; ++i) any = any || plus128[n * lda + 4 * q + i] != 0;
+          if (!any) continue;
+          listed_quads.push_back(static_cast<std::uint32_t>(q));
+          const std::size_t listed = indicators.size();
+          indicators.resize(listed + shape.panel_rows * 4, 0);
+          for (std::size_t n = 0; n < rows; ++n)
+            for (std::size_t i = 0; i < 4; ++i) indicators[listed + n * 4 + i] = plus128[n * lda + 4 * q + i];
+        }
+      }
+      simd::pack_quad_panel(weights.data(), lda, shape.panel_rows, panel.data());
+      tiles_over_activation_rows<shape.tile_rows>(M, [&](auto tile_rows, std::size_t m) {
+        constexpr std::size_t tile = decltype(tile_rows)::value;
+        simd::u8s8_micro_kernel<tile, shift_range<P>>(isa, a8.data() + m * lda, lda, panel.data(), lda / 4,
+                                                     c.data() + m * N + n0, N, rows);
+        if constexpr (corrects)
+          if (!listed_quads.empty())
+            simd::u8s8_correction_kernel<tile>(isa, a8.data() + m * lda, lda, indicators.data(), listed_quads.data(),
+                                               listed_quads.size(), c.data() + m * N + n0, N, rows);
       });
       const auto zero_point = static_cast<std::uint32_t>(a.zero_point);
       for (std::size_t m = 0; m < M; ++m)
         for (std::size_t n = 0; n < rows; ++n) {
           auto& out = c[m * N + n0 + n];
-          out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) - zero_point * weight_sums[n]);
+          out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) -
+                                          zero_point * static_cast<std::uint32_t>(weight_sums[n]));
         }
     }
   }, settings);
 }
 
-/// The table kernel for ranges <= 14: activations centered and widened to int16 once
-/// (K padded to even), weights decoded 16 rows at a time into a pair-interleaved int16
-/// panel (simd/s16_gemm_micro_kernel.hpp) that every activation row then reuses; threads
-/// take whole panels. A panel of K = 768 takes 24 KiB and stays in L1 (at K <= 4096,
-/// 128 KiB in L2) while the activation rows stream past it. Blocking M and K so that a
-/// block of activations stays in L2 as well was measured slower at GPT-2 shapes (the
-/// hardware prefetcher keeps the six activation streams of a tile ahead, and K blocks
-/// add a read-modify-write of C), so the kernel keeps this simpler order.
-template <pot_type P>
-inline void pot_gemm_s16(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+/// The table kernel for ranges up to 14: activations centered and widened to int16 once
+/// (K padded to even), weights decoded one panel at a time into a pair-interleaved int16
+/// panel (simd/gemm_panels.hpp) that every activation row then reuses; threads take whole
+/// panels. A panel of K = 768 takes 24 KiB (16 rows) or 48 KiB (32 rows) and stays in L1
+/// or L2 while the activation rows stream past it. Blocking M and K so that a block of
+/// activations stays in L2 as well was measured slower at GPT-2 shapes on AVX2 (the
+/// hardware prefetcher keeps the activation streams of a tile ahead, and K blocks add a
+/// read-modify-write of C), so the kernel keeps this simpler order.
+template <pot_type P, class Isa>
+inline void pot_gemm_s16(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
                          std::span<std::int32_t> c, execution settings) {
-  static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+  constexpr simd::pot_gemm_shape shape = simd::s16_gemm_shape(Isa{});
+  constexpr const auto& table = integer_table<P, std::int16_t>;
   const std::size_t K = w.cols, N = w.rows, lda = K + K % 2;
   std::vector<std::int16_t> a16(M * lda, 0);  // (M, K + K % 2)
   for (std::size_t m = 0; m < M; ++m)
     for (std::size_t k = 0; k < K; ++k)
       a16[m * lda + k] = static_cast<std::int16_t>(std::int32_t{a.codes[m * K + k]} - a.zero_point);
-  const std::size_t panels = (N + simd::s16_panel_rows - 1) / simd::s16_panel_rows;
+  const std::size_t panels = (N + shape.panel_rows - 1) / shape.panel_rows;
   parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
     std::vector<std::uint8_t> codes(K);
-    std::vector<std::int16_t> weights(simd::s16_panel_rows * lda), panel(simd::s16_panel_rows * lda);  // (16, lda)
+    std::vector<std::int16_t> weights(shape.panel_rows * lda), panel(shape.panel_rows * lda);  // (panel_rows, lda)
     for (std::size_t p = first_panel; p < last_panel; ++p) {
-      const std::size_t n0 = p * simd::s16_panel_rows;
-      const std::size_t rows = std::min(simd::s16_panel_rows, N - n0);
+      const std::size_t n0 = p * shape.panel_rows;
+      const std::size_t rows = std::min(shape.panel_rows, N - n0);
       decode_panel_rows<P>(w, n0, rows, lda, table, std::span<std::uint8_t>(codes), std::span<std::int16_t>(weights));
-      simd::pack_s16_panel(weights.data(), lda, panel.data());
-      s16_panel_times_activations(a16.data(), M, lda, panel.data(), c.data() + n0, N, rows);
+      simd::pack_pair_panel(weights.data(), lda, shape.panel_rows, panel.data());
+      tiles_over_activation_rows<shape.tile_rows>(M, [&](auto tile_rows, std::size_t m) {
+        simd::s16_micro_kernel<decltype(tile_rows)::value>(isa, a16.data() + m * lda, lda, panel.data(), lda / 2,
+                                                           c.data() + m * N + n0, N, rows);
+      });
     }
   }, settings);
 }
 
 /// The shift kernel: codes of a panel of rows unpacked once to int32, then each
 /// activation row shift-accumulated against every row of the panel.
-template <pot_type P>
-inline void pot_gemm_shift(const packed_weights_view<P>& w, centered_activations a, std::size_t M,
+template <pot_type P, class Isa>
+inline void pot_gemm_shift(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
                            std::span<std::int32_t> c, execution settings) {
   constexpr std::size_t panel_rows = 32;  // 32 rows of K <= 4096 int32 codes: 512 KiB at most
   const std::size_t K = w.cols, N = w.rows;
@@ -163,8 +201,7 @@ inline void pot_gemm_shift(const packed_weights_view<P>& w, centered_activations
         simd::unpack_row_codes<P::bits>(w.row(n), std::span<std::int32_t>(panel).subspan((n - n0) * K, K));
       for (std::size_t m = 0; m < M; ++m)
         for (std::size_t n = n0; n < n1; ++n)
-          c[m * N + n] = simd::shift_accumulate<P>(std::span<const std::int32_t>(panel).subspan((n - n0) * K, K),
-                                                   std::span<const std::int32_t>(a32).subspan(m * K, K));
+          c[m * N + n] = simd::shift_accumulate<P>(isa, panel.data() + (n - n0) * K, a32.data() + m * K, K);
     }
   }, settings);
 }
@@ -174,9 +211,10 @@ inline void pot_gemm_shift(const packed_weights_view<P>& w, centered_activations
 /// \brief Exact integer GEMM: `c[m * N + n] = sum_k (a[m * K + k] - zero_point) *
 /// sign_nk * 2^(e_nk - MinExp)` for row-major `a` (M, K) and `c` (M, N), N = w.rows.
 ///
-/// The same integers as pot_gemv() row by row, for every kernel. pot_kernel::table runs
-/// the uint8 x int8 micro-kernel for exponent ranges up to 6, the int16 one up to 14 and
-/// the shift kernel beyond.
+/// The same integers as pot_gemv() row by row, for every kernel and instruction set.
+/// pot_kernel::table runs the uint8 x int8 micro-kernel for exponent ranges up to 6 (7
+/// with AVX-512: vpdpbusd with the +128 correction), the int16 one up to 14 and the
+/// shift kernel beyond.
 /// Threads take whole panels of weight rows, so the thread count cannot change a result.
 /// \throws std::invalid_argument on mismatched sizes, a zero point outside Q's range, or
 /// K above max_exact_int32_depth<P>.
@@ -204,16 +242,18 @@ void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t
     }, settings);
     return;
   }
-  if (kernel == pot_kernel::table) {
-    if constexpr (detail::table_uses_int8<P>) {
-      detail::pot_gemm_u8s8(w, centered, M, c, settings);
-      return;
-    } else if constexpr (detail::table_uses_int16<P>) {
-      detail::pot_gemm_s16(w, centered, M, c, settings);
-      return;
+  simd::dispatch([&](auto isa) {
+    if (kernel == pot_kernel::table) {
+      if constexpr (detail::shift_range<P> <= simd::u8s8_gemm_max_range(decltype(isa){})) {
+        detail::pot_gemm_u8s8<P>(isa, w, centered, M, c, settings);
+        return;
+      } else if constexpr (detail::shift_range<P> <= 14) {
+        detail::pot_gemm_s16<P>(isa, w, centered, M, c, settings);
+        return;
+      }
     }
-  }
-  detail::pot_gemm_shift(w, centered, M, c, settings);
+    detail::pot_gemm_shift<P>(isa, w, centered, M, c, settings);
+  });
 }
 
 /// \brief pot_gemm() over all of a packed_matrix.

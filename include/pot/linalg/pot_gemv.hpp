@@ -19,7 +19,8 @@
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/simd/code_decoding.hpp"
-#include "pot/simd/dequantize.hpp"
+#include "pot/simd/dispatch.hpp"
+#include "pot/simd/float_dot.hpp"
 #include "pot/simd/integer_dot.hpp"
 #include "pot/simd/shift_accumulate.hpp"
 
@@ -28,9 +29,9 @@ namespace pot::linalg {
 /// \brief Which kernel computes a PoT-weight product.
 enum class pot_kernel {
   reference,  ///< Scalar, from each code through P::from_code: the oracle of the others.
-  shift,      ///< Shift-accumulate (xsimd): variable shift, conditional negate, int32 sum.
-  table,      ///< Codes decoded through a table to int8 / int16 (or float), then
-              ///< integer dot products (vpmaddubsw / vpmaddwd, VNNI where compiled in).
+  shift,      ///< Shift-accumulate: variable shift, conditional negate, int32 sum.
+  table,      ///< Codes decoded through a table to int8 / int16 (or float), then integer
+              ///< dot products (vpmaddubsw / vpmaddwd, vpdpbusd / vpdpwssd with AVX-512).
 };
 
 namespace detail {
@@ -58,48 +59,19 @@ inline std::int32_t reference_row_dot(const std::byte* row, centered_activations
   return static_cast<std::int32_t>(sum);
 }
 
-/// Per-thread scratch of the fast row kernels, sized for one row.
-struct row_scratch {
-  std::vector<std::int32_t> codes32;
-  std::vector<std::uint8_t> codes8;
-  std::vector<std::int8_t> weights8;
-  std::vector<std::int16_t> weights16;
-};
-
-/// Activations prepared once per call for every kernel that may run.
-struct prepared_activations {
-  centered_activations u8;             // codes and zero point in [0, 255]
-  std::vector<std::int32_t> centered32;  // u - z, for the shift kernel
-  std::vector<std::int16_t> centered16;  // u - z, for the int16 table kernel
-};
+/// The decode tables of `P` (simd/code_decoding.hpp), built once at compile time.
+template <pot_type P, class T>
+inline constexpr auto integer_table = simd::integer_decode_table<P, T>();
+template <pot_type P>
+inline constexpr auto float_table = simd::float_decode_table<P>();
 
 template <pot_type P>
 inline constexpr bool table_uses_int8 = shift_range<P> <= 6;
 template <pot_type P>
 inline constexpr bool table_uses_int16 = !table_uses_int8<P> && shift_range<P> <= 14;
 
-template <pot_type P>
-inline void prepare_for(pot_kernel kernel, prepared_activations& x) {
-  const bool shift = kernel == pot_kernel::shift ||
-                     (kernel == pot_kernel::table && !table_uses_int8<P> && !table_uses_int16<P>);
-  if (shift) {
-    x.centered32.resize(x.u8.codes.size());
-    for (std::size_t k = 0; k < x.centered32.size(); ++k)
-      x.centered32[k] = std::int32_t{x.u8.codes[k]} - x.u8.zero_point;
-  } else if (kernel == pot_kernel::table && table_uses_int16<P> && P::bits != 4) {
-    x.centered16.resize(x.u8.codes.size());
-    for (std::size_t k = 0; k < x.centered16.size(); ++k)
-      x.centered16[k] = static_cast<std::int16_t>(std::int32_t{x.u8.codes[k]} - x.u8.zero_point);
-  }
-}
-
-/// The table kernel of 4-bit formats decodes nibbles in registers (simd/integer_dot.hpp)
-/// and reads activations in its own order, prepared once per GEMV.
-template <pot_type P>
-inline constexpr bool uses_fused_packed4 = P::bits == 4 && (table_uses_int8<P> || table_uses_int16<P>);
-
 /// Rows per pass of the fused 4-bit kernels: four rows share each activation load and
-/// keep four accumulators in flight (eight were no faster and need every register).
+/// keep four accumulators (or four pairs) in flight (eight were no faster on AVX2).
 inline constexpr std::size_t fused_rows_per_pass = 4;
 
 /// How far ahead, in bytes of the matrix, the fused kernels prefetch: the first whole
@@ -123,74 +95,108 @@ inline void fused_packed4_rows(std::size_t first, std::size_t last, std::size_t 
   for (; r < last; ++r) pass(std::integral_constant<std::size_t, 1>{}, r, r);
 }
 
-/// The whole table-kernel GEMV of a 4-bit format: uint8 activations with the zero point
-/// inside the kernel (vpmaddubsw) for ranges <= 6, centered int16 activations (vpmaddwd)
-/// for range 7; either way reordered once for the kernel, rows split over threads.
-template <pot_type P>
-inline void fused_packed4_gemv(const packed_weights_view<P>& w, centered_activations x,
+/// `x` in the order `position(k)` of one fused kernel body.
+template <class T, class Position>
+inline std::vector<T> ordered_activations(std::span<const T> x, Position position) {
+  std::vector<T> ordered(x.size());
+  simd::order_activations(x.data(), x.size(), ordered.data(), position);
+  return ordered;
+}
+
+/// u - z widened to int16, the activations of the int16 and shift kernels.
+inline std::vector<std::int16_t> centered16(centered_activations x) {
+  std::vector<std::int16_t> centered(x.codes.size());
+  for (std::size_t k = 0; k < centered.size(); ++k)
+    centered[k] = static_cast<std::int16_t>(std::int32_t{x.codes[k]} - x.zero_point);
+  return centered;
+}
+
+/// The integer GEMV of a 4-bit format by the fused kernels of `isa`: the table kernel
+/// with uint8 activations and the zero point inside (ranges <= 6) or centered int16
+/// activations (range 7), or the shift kernel; activations reordered once for the
+/// kernel, rows split over threads.
+template <pot_type P, class Isa>
+inline void fused_packed4_gemv(Isa isa, pot_kernel kernel, const packed_weights_view<P>& w, centered_activations x,
                                std::span<std::int32_t> out, execution settings) {
   const std::size_t depth = x.codes.size();
-  if constexpr (table_uses_int8<P>) {
-    static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
-    std::vector<std::uint8_t> ordered(depth);
-    simd::order_for_packed4<simd::packed4_u8_position>(x.codes.data(), depth, ordered.data());
+  const auto rows_by = [&](auto rows_kernel) {
     parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-      fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
-        simd::dot_u8_packed4_rows<decltype(rows)::value>(ordered.data(), x.zero_point, w.row(r), w.row_stride_bytes,
-                                          w.row(ahead), table, depth, out.data() + r);
-      });
+      fused_packed4_rows(first, last, w.row_stride_bytes, rows_kernel);
     }, settings);
+  };
+  if (kernel == pot_kernel::shift) {
+    const auto ordered = ordered_activations<std::int16_t>(
+        centered16(x), [&](std::size_t k) { return simd::packed4_shift_position(isa, k, depth); });
+    rows_by([&](auto rows, std::size_t r, std::size_t ahead) {
+      simd::shift_packed4_rows<P, decltype(rows)::value>(isa, ordered.data(), w.row(r), w.row_stride_bytes,
+                                                         w.row(ahead), depth, out.data() + r);
+    });
+  } else if constexpr (table_uses_int8<P>) {
+    constexpr const auto& table = integer_table<P, std::int8_t>;
+    const auto ordered =
+        ordered_activations(x.codes, [&](std::size_t k) { return simd::packed4_u8_position(isa, k, depth); });
+    rows_by([&](auto rows, std::size_t r, std::size_t ahead) {
+      simd::dot_u8_packed4_rows<decltype(rows)::value>(isa, ordered.data(), x.zero_point, w.row(r), w.row_stride_bytes,
+                                                       w.row(ahead), table, depth, out.data() + r);
+    });
   } else {
-    static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
-    static constexpr bool sign_high_bytes = simd::high_bytes_are_code_sign(table);
-    std::vector<std::int16_t> centered(depth), ordered(depth);
-    for (std::size_t k = 0; k < depth; ++k)
-      centered[k] = static_cast<std::int16_t>(std::int32_t{x.codes[k]} - x.zero_point);
-    simd::order_for_packed4<simd::packed4_s16_position>(centered.data(), depth, ordered.data());
-    parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-      fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
-        simd::dot_s16_packed4_rows<decltype(rows)::value, sign_high_bytes>(ordered.data(), w.row(r), w.row_stride_bytes,
-                                                            w.row(ahead), table, depth, out.data() + r);
-      });
-    }, settings);
+    constexpr const auto& table = integer_table<P, std::int16_t>;
+    const auto ordered = ordered_activations<std::int16_t>(
+        centered16(x), [&](std::size_t k) { return simd::packed4_s16_position(isa, k, depth); });
+    rows_by([&](auto rows, std::size_t r, std::size_t ahead) {
+      simd::dot_s16_packed4_rows<decltype(rows)::value>(isa, ordered.data(), w.row(r), w.row_stride_bytes,
+                                                        w.row(ahead), table, depth, out.data() + r);
+    });
   }
 }
 
-/// One row's exact dot product by the chosen kernel. The table kernel falls back to the
-/// shift kernel when 2^(MaxExp - MinExp) fits neither int8 (with the vpmaddubsw headroom)
-/// nor int16.
-template <pot_type P>
-inline std::int32_t row_dot(pot_kernel kernel, const std::byte* row, const prepared_activations& x,
+/// Per-thread scratch of the row kernels of formats other than 4-bit, sized for one row.
+struct row_scratch {
+  std::vector<std::int32_t> codes32;
+  std::vector<std::uint8_t> codes8;
+  std::vector<std::int8_t> weights8;
+  std::vector<std::int16_t> weights16;
+};
+
+/// One row's exact dot product by the chosen kernel of `isa`, for formats other than
+/// 4-bit: codes unpacked, then decoded to int8 / int16 for the table kernel (which falls
+/// back to the shift kernel when 2^(MaxExp - MinExp) fits neither), or kept as int32
+/// codes for the shift kernel. `centered32` / `centered16` hold u - z.
+template <pot_type P, class Isa>
+inline std::int32_t row_dot(Isa isa, pot_kernel kernel, const std::byte* row, centered_activations x,
+                            std::span<const std::int32_t> centered32, std::span<const std::int16_t> centered16,
                             row_scratch& scratch) {
-  const std::size_t depth = x.u8.codes.size();
-  if (kernel == pot_kernel::reference) return reference_row_dot<P>(row, x.u8);
-  if constexpr (table_uses_int8<P>) {
-    if (kernel == pot_kernel::table) {
-      static constexpr auto table = simd::integer_decode_table<P, std::int8_t>();
+  const std::size_t depth = x.codes.size();
+  if (kernel == pot_kernel::table) {
+    if constexpr (table_uses_int8<P>) {
+      constexpr const auto& table = integer_table<P, std::int8_t>;
       scratch.codes8.resize(depth);
       scratch.weights8.resize(depth);
       simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
       for (std::size_t k = 0; k < depth; ++k) scratch.weights8[k] = table[scratch.codes8[k]];
-      const simd::u8s8_dot dot = simd::dot_u8s8(x.u8.codes.data(), scratch.weights8.data(), depth);
+      const simd::u8s8_dot dot = simd::dot_u8s8(isa, x.codes.data(), scratch.weights8.data(), depth);
       // Wraps like the vector sums; the exact result fits by require_exact_int32_depth.
       return static_cast<std::int32_t>(static_cast<std::uint32_t>(dot.products) -
-                                       static_cast<std::uint32_t>(x.u8.zero_point) *
+                                       static_cast<std::uint32_t>(x.zero_point) *
                                            static_cast<std::uint32_t>(dot.weights));
-    }
-  }
-  if constexpr (table_uses_int16<P>) {
-    if (kernel == pot_kernel::table) {
-      static constexpr auto table = simd::integer_decode_table<P, std::int16_t>();
+    } else if constexpr (table_uses_int16<P>) {
+      constexpr const auto& table = integer_table<P, std::int16_t>;
       scratch.codes8.resize(depth);
       scratch.weights16.resize(depth);
       simd::unpack_row_codes<P::bits>(row, std::span<std::uint8_t>(scratch.codes8));
       for (std::size_t k = 0; k < depth; ++k) scratch.weights16[k] = table[scratch.codes8[k]];
-      return simd::dot_s16(x.centered16.data(), scratch.weights16.data(), depth);
+      return simd::dot_s16(isa, centered16.data(), scratch.weights16.data(), depth);
     }
   }
   scratch.codes32.resize(depth);
   simd::unpack_row_codes<P::bits>(row, std::span<std::int32_t>(scratch.codes32));
-  return simd::shift_accumulate<P>(scratch.codes32, x.centered32);
+  return simd::shift_accumulate<P>(isa, scratch.codes32.data(), centered32.data(), depth);
+}
+
+/// Whether row_dot() reads int16 (else int32) centered activations for `kernel`.
+template <pot_type P>
+constexpr bool row_dot_reads_int16(pot_kernel kernel) noexcept {
+  return kernel == pot_kernel::table && table_uses_int16<P>;
 }
 
 template <pot_type P>
@@ -212,13 +218,14 @@ inline void require_shape(const packed_weights_view<P>& w, std::size_t depth, st
 /// \brief Exact integer GEMV: `out[r] = sum_k (x[k] - zero_point) * sign_rk * 2^(e_rk - MinExp)`.
 ///
 /// Multiply by `2^MinExp * w.scale(r) * activation_scale` afterwards (output_rescale or
-/// requantize in linalg/pot_epilogue.hpp) for the real-valued result. Every kernel returns the same integers. Rows are split over
-/// `settings.threads` threads; each output depends on one row only, so the thread count
-/// cannot change a result.
+/// requantize in linalg/pot_epilogue.hpp) for the real-valued result. Every kernel, on
+/// every instruction set (simd::active_isa()), returns the same integers. Rows are split
+/// over `settings.threads` threads; each output depends on one row only, so the thread
+/// count cannot change a result.
 ///
 /// \tparam Q uint8_t or int8_t activation codes.
 /// \throws std::invalid_argument on mismatched sizes, a zero point outside Q's range, or
-/// K above max_exact_int32_depth<P>.
+/// K above max_exact_int32_depth<P>; std::runtime_error for a bad `POT_ISA`.
 template <pot_type P, class Q>
 void pot_gemv(const packed_weights_view<P>& w, std::span<const Q> x, std::int32_t zero_point,
               std::span<std::int32_t> out, pot_kernel kernel = pot_kernel::table,
@@ -229,18 +236,34 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const Q> x, std::int32_
   detail::require_shape(w, x.size(), out.size(), w.rows);
   require_exact_int32_depth<P>(x.size());
   std::vector<std::uint8_t> shifted(x.size());
-  detail::prepared_activations prepared{center_activations(x, zero_point, shifted), {}, {}};
-  detail::prepare_for<P>(kernel, prepared);
-  if constexpr (detail::uses_fused_packed4<P>) {
-    if (kernel == pot_kernel::table) {
-      detail::fused_packed4_gemv<P>(w, prepared.u8, out, settings);
-      return;
-    }
+  const centered_activations centered = center_activations(x, zero_point, shifted);
+  if (kernel == pot_kernel::reference) {
+    parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+      for (std::size_t r = first; r < last; ++r) out[r] = detail::reference_row_dot<P>(w.row(r), centered);
+    }, settings);
+    return;
   }
-  parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-    detail::row_scratch scratch;
-    for (std::size_t r = first; r < last; ++r) out[r] = detail::row_dot<P>(kernel, w.row(r), prepared, scratch);
-  }, settings);
+  simd::dispatch([&](auto isa) {
+    if constexpr (P::bits == 4) {
+      detail::fused_packed4_gemv<P>(isa, kernel, w, centered, out, settings);
+    } else {
+      // u - z in the width row_dot() reads (none for the uint8 table kernel).
+      std::vector<std::int32_t> centered32;
+      std::vector<std::int16_t> centered16;
+      if (detail::row_dot_reads_int16<P>(kernel)) {
+        centered16 = detail::centered16(centered);
+      } else if (kernel != pot_kernel::table || !detail::table_uses_int8<P>) {
+        centered32.resize(centered.codes.size());
+        for (std::size_t k = 0; k < centered32.size(); ++k)
+          centered32[k] = std::int32_t{centered.codes[k]} - centered.zero_point;
+      }
+      parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+        detail::row_scratch scratch;
+        for (std::size_t r = first; r < last; ++r)
+          out[r] = detail::row_dot<P>(isa, kernel, w.row(r), centered, centered32, centered16, scratch);
+      }, settings);
+    }
+  });
 }
 
 /// \brief pot_gemv() over all of a packed_matrix.
@@ -256,7 +279,8 @@ void pot_gemv(const packed_matrix<P>& w, std::span<const Q> x, std::int32_t zero
 ///
 /// pot_kernel::reference decodes each code with P::from_code and accumulates serially;
 /// pot_kernel::table decodes through a float table (in registers for 4-bit codes) and
-/// accumulates with FMA in vector lanes; so the two differ by float rounding only.
+/// accumulates with FMA in vector lanes of the active instruction set, so results differ
+/// from the reference, and between instruction sets, by float rounding only.
 /// \throws std::invalid_argument on mismatched sizes or pot_kernel::shift (which needs
 /// integer activations).
 template <pot_type P>
@@ -265,26 +289,42 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const float> x, std::sp
   detail::require_shape(w, x.size(), out.size(), w.rows);
   if (kernel == pot_kernel::shift)
     throw std::invalid_argument("pot: the shift kernel needs integer activations; use table");
-  static constexpr auto table = simd::float_decode_table<P>();
-  parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-    std::vector<std::uint8_t> codes(x.size());
-    std::vector<float> weights(x.size());
-    for (std::size_t r = first; r < last; ++r) {
-      float dot = 0.0f;
-      if (kernel == pot_kernel::reference) {
+  if (kernel == pot_kernel::reference) {
+    parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+      std::vector<std::uint8_t> codes(x.size());
+      for (std::size_t r = first; r < last; ++r) {
         unpack_codes(std::span<const std::byte>(w.row(r), packed_bytes(x.size(), P::bits)), P::bits, codes);
-        for (std::size_t k = 0; k < x.size(); ++k)
-          dot += x[k] * static_cast<float>(P::from_code(codes[k]));
-      } else if constexpr (P::bits == 4) {
-        dot = simd::dot_float_packed4(x.data(), w.row(r), table, x.size());
-      } else {
-        simd::unpack_row_codes<P::bits>(w.row(r), std::span<std::uint8_t>(codes));
-        simd::dequantize_codes(codes, table, weights);
-        dot = simd::dot_float(x.data(), weights.data(), x.size());
+        float dot = 0.0f;
+        for (std::size_t k = 0; k < x.size(); ++k) dot += x[k] * static_cast<float>(P::from_code(codes[k]));
+        out[r] = w.scale(r) * dot;
       }
-      out[r] = w.scale(r) * dot;
+    }, settings);
+    return;
+  }
+  simd::dispatch([&](auto isa) {
+    constexpr const auto& table = detail::float_table<P>;
+    if constexpr (P::bits == 4) {
+      const auto ordered =
+          detail::ordered_activations(x, [&](std::size_t k) { return simd::float_packed4_position(isa, k, x.size()); });
+      parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+        detail::fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
+          simd::dot_float_packed4_rows<decltype(rows)::value>(isa, ordered.data(), w.row(r), w.row_stride_bytes,
+                                                              w.row(ahead), table, x.size(), out.data() + r);
+          for (std::size_t i = r; i < r + decltype(rows)::value; ++i) out[i] *= w.scale(i);
+        });
+      }, settings);
+    } else {
+      parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
+        std::vector<std::uint8_t> codes(x.size());
+        std::vector<float> weights(x.size());
+        for (std::size_t r = first; r < last; ++r) {
+          simd::unpack_row_codes<P::bits>(w.row(r), std::span<std::uint8_t>(codes));
+          simd::dequantize_codes(codes, table, weights);
+          out[r] = w.scale(r) * simd::dot_float(isa, x.data(), weights.data(), x.size());
+        }
+      }, settings);
     }
-  }, settings);
+  });
 }
 
 /// \brief The float pot_gemv() over all of a packed_matrix.
