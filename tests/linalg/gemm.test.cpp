@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pot/linalg/gemm.hpp"
+#include "../isa_variants.hpp"
 
 using pot::linalg::execution;
 using pot::linalg::gemm;
@@ -159,60 +160,72 @@ TEST_CASE("gemm of a type without a fast path gives the hand-computed product") 
 }
 
 TEST_CASE("float gemm matches the long double reference for every transpose on odd shapes") {
-  const std::size_t sizes[] = {1, 3, 17, 63, 65};
-  for (transpose ta : both)
-    for (transpose tb : both)
-      for (std::size_t M : sizes)
-        for (std::size_t N : sizes)
-          for (std::size_t K : sizes)
-            check_against_reference<float>(ta, tb, M, N, K, 1.0F, 0.0F, 0, execution{2});
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    const std::size_t sizes[] = {1, 3, 17, 63, 65};
+    for (transpose ta : both)
+      for (transpose tb : both)
+        for (std::size_t M : sizes)
+          for (std::size_t N : sizes)
+            for (std::size_t K : sizes)
+              check_against_reference<float>(ta, tb, M, N, K, 1.0F, 0.0F, 0, execution{2});
+  });
 }
 
 TEST_CASE("float gemm with a 1000 dimension crosses every cache block boundary") {
-  for (transpose ta : both) {
-    for (transpose tb : both) {
-      check_against_reference<float>(ta, tb, 1000, 17, 65, 1.0F, 0.0F, 0, execution{2});
-      check_against_reference<float>(ta, tb, 3, 1000, 63, 1.0F, 0.0F, 0, execution{2});
-      check_against_reference<float>(ta, tb, 63, 17, 1000, 1.0F, 0.0F, 0, execution{2});
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (transpose ta : both) {
+      for (transpose tb : both) {
+        check_against_reference<float>(ta, tb, 1000, 17, 65, 1.0F, 0.0F, 0, execution{2});
+        check_against_reference<float>(ta, tb, 3, 1000, 63, 1.0F, 0.0F, 0, execution{2});
+        check_against_reference<float>(ta, tb, 63, 17, 1000, 1.0F, 0.0F, 0, execution{2});
+      }
     }
-  }
-  // Wider than one packed B panel (4096 columns).
-  check_against_reference<float>(transpose::no, transpose::yes, 3, 4100, 5, 1.0F, 0.0F, 0,
-                                 execution{2});
+    // Wider than one packed B panel (4096 columns).
+    check_against_reference<float>(transpose::no, transpose::yes, 3, 4100, 5, 1.0F, 0.0F, 0,
+                                   execution{2});
+  });
 }
 
 TEST_CASE("float gemm applies alpha and beta") {
-  for (transpose ta : both) {
-    for (transpose tb : both) {
-      check_against_reference<float>(ta, tb, 17, 65, 500, 1.0F, 1.0F, 0, execution{2});
-      check_against_reference<float>(ta, tb, 65, 17, 300, -0.5F, 1.0F, 0, execution{2});
-      check_against_reference<float>(ta, tb, 63, 3, 17, 2.0F, -2.5F, 0, execution{2});
-      check_against_reference<float>(ta, tb, 3, 63, 1, 0.25F, 3.0F, 0, execution{1});
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (transpose ta : both) {
+      for (transpose tb : both) {
+        check_against_reference<float>(ta, tb, 17, 65, 500, 1.0F, 1.0F, 0, execution{2});
+        check_against_reference<float>(ta, tb, 65, 17, 300, -0.5F, 1.0F, 0, execution{2});
+        check_against_reference<float>(ta, tb, 63, 3, 17, 2.0F, -2.5F, 0, execution{2});
+        check_against_reference<float>(ta, tb, 3, 63, 1, 0.25F, 3.0F, 0, execution{1});
+      }
     }
-  }
+  });
 }
 
 TEST_CASE("float gemm with beta 0 overwrites a NaN-filled C") {
-  for (transpose ta : both)
-    for (transpose tb : both)
-      for (std::size_t K : {1U, 17U, 500U})
-        check_against_reference<float>(ta, tb, 65, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (transpose ta : both)
+      for (transpose tb : both)
+        for (std::size_t K : {1U, 17U, 500U})
+          check_against_reference<float>(ta, tb, 65, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
+  });
 }
 
 TEST_CASE("float gemm honours leading dimensions larger than the width") {
-  for (transpose ta : both)
-    for (transpose tb : both)
-      for (std::size_t padding : {1U, 5U, 16U})
-        check_against_reference<float>(ta, tb, 17, 63, 65, 1.0F, 0.5F, padding, execution{2});
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    for (transpose ta : both)
+      for (transpose tb : both)
+        for (std::size_t padding : {1U, 5U, 16U})
+          check_against_reference<float>(ta, tb, 17, 63, 65, 1.0F, 0.5F, padding, execution{2});
+  });
 }
 
 TEST_CASE("double gemm matches the long double reference") {
-  const std::size_t sizes[] = {1, 3, 17, 65};
-  for (transpose ta : both)
-    for (transpose tb : both)
-      for (std::size_t M : sizes)
-        for (std::size_t N : sizes)
-          check_against_reference<double>(ta, tb, M, N, 300, 1.0, -1.0, 3, execution{2});
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    const std::size_t sizes[] = {1, 3, 17, 65};
+    for (transpose ta : both)
+      for (transpose tb : both)
+        for (std::size_t M : sizes)
+          for (std::size_t N : sizes)
+            check_against_reference<double>(ta, tb, M, N, 300, 1.0, -1.0, 3, execution{2});
+  });
 }
 
 TEST_CASE("gemm with K == 0 scales C by beta, and beta 0 clears NaN") {
@@ -235,28 +248,30 @@ TEST_CASE("gemm with M == 0 or N == 0 writes nothing") {
 }
 
 TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads, with or without a pool") {
-  pot::linalg::thread_pool pool(3);
-  struct shape { std::size_t M, N, K; };
-  // Split over rows (M >= N) and over columns (N > M); K spans several K blocks and M
-  // several row blocks, so thread chunks start inside blocks.
-  const shape shapes[] = {{301, 97, 517}, {61, 1100, 400}, {1000, 40, 330}};
-  for (const shape& s : shapes) {
-    for (transpose ta : both) {
-      for (transpose tb : both) {
-        CAPTURE(s.M);
-        CAPTURE(s.N);
-        const std::vector<float> one = gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, 1);
-        for (unsigned threads : {2U, 3U}) {
-          CAPTURE(threads);
-          const std::vector<float> many = gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads);
-          CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
-          const std::vector<float> pooled =
-              gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads, &pool);
-          CHECK(std::memcmp(one.data(), pooled.data(), one.size() * sizeof(float)) == 0);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    pot::linalg::thread_pool pool(3);
+    struct shape { std::size_t M, N, K; };
+    // Split over rows (M >= N) and over columns (N > M); K spans several K blocks and M
+    // several row blocks, so thread chunks start inside blocks.
+    const shape shapes[] = {{301, 97, 517}, {61, 1100, 400}, {1000, 40, 330}};
+    for (const shape& s : shapes) {
+      for (transpose ta : both) {
+        for (transpose tb : both) {
+          CAPTURE(s.M);
+          CAPTURE(s.N);
+          const std::vector<float> one = gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, 1);
+          for (unsigned threads : {2U, 3U}) {
+            CAPTURE(threads);
+            const std::vector<float> many = gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads);
+            CHECK(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)) == 0);
+            const std::vector<float> pooled =
+                gemm_with_threads<float>(ta, tb, s.M, s.N, s.K, threads, &pool);
+            CHECK(std::memcmp(one.data(), pooled.data(), one.size() * sizeof(float)) == 0);
+          }
         }
       }
     }
-  }
+  });
 }
 
 TEST_CASE("gemm rejects leading dimensions too small for the matrices") {
@@ -294,24 +309,46 @@ TEST_CASE("gemm rejects a null matrix that has elements") {
 }
 
 TEST_CASE("float gemm reads a row-major A in place with the same arithmetic as a packed one") {
-  // transpose::no lets the kernel read A's full row panels in place; the same matrix
-  // stored transposed (transpose::yes) goes through packing. Each C element must get the
-  // same operations either way, so the products are bitwise equal. M = 200 has row
-  // panels in place and a partial last panel; lda > K checks the in-place stride.
-  std::mt19937 random(7);
-  for (const std::size_t K : {std::size_t{1}, std::size_t{37}, std::size_t{500}}) {
-    CAPTURE(K);
-    const std::size_t M = 200, N = 45;
-    const stored_matrix<float> A(M, K, 3, random);
-    stored_matrix<float> A_transposed(K, M, 0, random);
-    for (std::size_t r = 0; r < M; ++r)
-      for (std::size_t k = 0; k < K; ++k) A_transposed.values[k * M + r] = A.values[r * A.ld + k];
-    const stored_matrix<float> B(K, N, 0, random);
-    std::vector<float> in_place(M * N), packed(M * N);
-    gemm<float>(transpose::no, transpose::no, M, N, K, 1.5F, A.values.data(), A.ld,
-                B.values.data(), B.ld, 0.0F, in_place.data(), N, execution{1});
-    gemm<float>(transpose::yes, transpose::no, M, N, K, 1.5F, A_transposed.values.data(), M,
-                B.values.data(), B.ld, 0.0F, packed.data(), N, execution{1});
-    CHECK(std::memcmp(in_place.data(), packed.data(), in_place.size() * sizeof(float)) == 0);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    // transpose::no lets the kernel read A's full row panels in place; the same matrix
+    // stored transposed (transpose::yes) goes through packing. Each C element must get the
+    // same operations either way, so the products are bitwise equal. M = 200 has row
+    // panels in place and a partial last panel; lda > K checks the in-place stride.
+    std::mt19937 random(7);
+    for (const std::size_t K : {std::size_t{1}, std::size_t{37}, std::size_t{500}}) {
+      CAPTURE(K);
+      const std::size_t M = 200, N = 45;
+      const stored_matrix<float> A(M, K, 3, random);
+      stored_matrix<float> A_transposed(K, M, 0, random);
+      for (std::size_t r = 0; r < M; ++r)
+        for (std::size_t k = 0; k < K; ++k) A_transposed.values[k * M + r] = A.values[r * A.ld + k];
+      const stored_matrix<float> B(K, N, 0, random);
+      std::vector<float> in_place(M * N), packed(M * N);
+      gemm<float>(transpose::no, transpose::no, M, N, K, 1.5F, A.values.data(), A.ld,
+                  B.values.data(), B.ld, 0.0F, in_place.data(), N, execution{1});
+      gemm<float>(transpose::yes, transpose::no, M, N, K, 1.5F, A_transposed.values.data(), M,
+                  B.values.data(), B.ld, 0.0F, packed.data(), N, execution{1});
+      CHECK(std::memcmp(in_place.data(), packed.data(), in_place.size() * sizeof(float)) == 0);
+    }
+  });
+}
+
+TEST_CASE("the AVX2 and AVX-512 float gemm kernels give bitwise equal results") {
+  // Each C element is one FMA per k in k order in both, whatever their tile shapes.
+  if (!pot::simd::isa_supported(pot::simd::isa::avx512)) return;
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> value(-1.0f, 1.0f);
+  constexpr std::size_t M = 37, N = 71, K = 500;
+  std::vector<float> a(M * K), b(K * N), c2(M * N, 1.0f), c512(M * N, 1.0f);
+  for (auto& v : a) v = value(rng);
+  for (auto& v : b) v = value(rng);
+  {
+    const pot::simd::scoped_isa forced(pot::simd::isa::avx2);
+    pot::linalg::gemm(transpose::no, transpose::no, M, N, K, 0.5f, a.data(), K, b.data(), N, 0.25f, c2.data(), N);
   }
+  {
+    const pot::simd::scoped_isa forced(pot::simd::isa::avx512);
+    pot::linalg::gemm(transpose::no, transpose::no, M, N, K, 0.5f, a.data(), K, b.data(), N, 0.25f, c512.data(), N);
+  }
+  CHECK(c2 == c512);
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pot/core/affine.hpp"
+#include "../isa_variants.hpp"
 #include "pot/simd/affine_quantize.hpp"
 
 // The SIMD span quantizer against the scalar pot::quantize, which is the reference
@@ -24,7 +25,6 @@ namespace {
 
 constexpr float not_a_number = std::numeric_limits<float>::quiet_NaN();
 constexpr float infinity = std::numeric_limits<float>::infinity();
-constexpr bool has_simd = !std::is_same_v<xsimd::default_arch, xsimd::unavailable>;
 
 float from_bits(std::uint32_t bits) {
   float value;
@@ -96,8 +96,10 @@ void check_against_scalar(const pot::affine_params<Q>& params) {
   CAPTURE(params.zero_point);
   CAPTURE(params.qmin);
   CAPTURE(params.qmax);
-  CHECK(mismatches(near_codes_and_ties(params), params) == 0);
-  CHECK(sweep_mismatches(params, 1021) == 0);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    CHECK(mismatches(near_codes_and_ties(params), params) == 0);
+    CHECK(sweep_mismatches(params, 1021) == 0);
+  });
 }
 
 }  // namespace
@@ -144,7 +146,7 @@ TEST_CASE("simd affine_quantize: int8 equals the scalar quantize for every swept
 TEST_CASE("simd affine_quantize: unvalidated parameters give the scalar's codes too") {
   // qmin > qmax: the scalar tests the lower bound first, so it wins.
   const pot::affine_params<std::uint8_t> crossed{0.5f, 70, 100, 50};
-  CHECK(pot::simd::affine_quantize_vectorizes(crossed) == has_simd);
+  CHECK(pot::simd::affine_quantize_vectorizes(crossed));
   check_against_scalar(crossed);
   // Bounds beyond the code type: the codes wrap as the scalar static_cast does.
   check_against_scalar(pot::affine_params<std::int8_t>{0.25f, 3, -1000, 1000});
@@ -152,14 +154,14 @@ TEST_CASE("simd affine_quantize: unvalidated parameters give the scalar's codes 
   const pot::affine_params<std::int32_t> wide{1.0f, 0};
   CHECK_FALSE(pot::simd::affine_quantize_vectorizes(wide));
   const pot::affine_params<std::int32_t> float_bounds{1.0f, 0, -(1 << 24), 1 << 24};
-  CHECK(pot::simd::affine_quantize_vectorizes(float_bounds) == has_simd);
+  CHECK(pot::simd::affine_quantize_vectorizes(float_bounds));
   CHECK(sweep_mismatches(float_bounds, 1021) == 0);
   CHECK(sweep_mismatches(wide, 65521) == 0);
 }
 
 TEST_CASE("simd affine_quantize: validated 8-bit parameters take the SIMD path when there is one") {
-  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::uint8_t>(0.1f, 255)) == has_simd);
-  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::int8_t>(0.1f, -128)) == has_simd);
+  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::uint8_t>(0.1f, 255)));
+  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::int8_t>(0.1f, -128)));
 }
 
 TEST_CASE("simd affine_quantize: empty spans, and spans of different lengths throw") {
@@ -201,19 +203,21 @@ template <class Q>
 void check_fake_against_scalar(const pot::affine_params<Q>& params) {
   CAPTURE(params.scale);
   CAPTURE(params.zero_point);
-  CHECK(pot::simd::affine_fake_quantize_vectorizes(params) == has_simd);
-  CHECK(fake_mismatches(near_codes_and_ties(params), params) == 0);
-  // A coarser sweep of all float bit patterns than the codes' (the arithmetic after the
-  // code is one subtraction and one multiply), in chunks of odd length.
-  std::vector<float> chunk;
-  std::size_t differing = 0;
-  for (std::uint64_t bits = 0; bits <= std::numeric_limits<std::uint32_t>::max();) {
-    chunk.clear();
-    for (; chunk.size() < 4099 && bits <= std::numeric_limits<std::uint32_t>::max(); bits += 65537)
-      chunk.push_back(from_bits(static_cast<std::uint32_t>(bits)));
-    differing += fake_mismatches(chunk, params);
-  }
-  CHECK(differing == 0);
+  CHECK(pot::simd::affine_fake_quantize_vectorizes(params));
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    CHECK(fake_mismatches(near_codes_and_ties(params), params) == 0);
+    // A coarser sweep of all float bit patterns than the codes' (the arithmetic after the
+    // code is one subtraction and one multiply), in chunks of odd length.
+    std::vector<float> chunk;
+    std::size_t differing = 0;
+    for (std::uint64_t bits = 0; bits <= std::numeric_limits<std::uint32_t>::max();) {
+      chunk.clear();
+      for (; chunk.size() < 4099 && bits <= std::numeric_limits<std::uint32_t>::max(); bits += 65537)
+        chunk.push_back(from_bits(static_cast<std::uint32_t>(bits)));
+      differing += fake_mismatches(chunk, params);
+    }
+    CHECK(differing == 0);
+  });
 }
 
 }  // namespace
@@ -246,8 +250,8 @@ TEST_CASE("simd affine_fake_quantize equals the scalar fake-quantizer, values an
 
 TEST_CASE("simd affine_fake_quantize: wide code ranges fall back to the scalar path") {
   const pot::affine_params<std::int32_t> wide{1.0f, 0, -(1 << 24), 1 << 24};
-  CHECK(pot::simd::affine_quantize_vectorizes(wide) == has_simd);
-  CHECK(pot::simd::affine_fake_quantize_vectorizes(wide) == has_simd);
+  CHECK(pot::simd::affine_quantize_vectorizes(wide));
+  CHECK(pot::simd::affine_fake_quantize_vectorizes(wide));
   const pot::affine_params<std::int32_t> wider{1.0f, -(1 << 24), -(1 << 24), 1 << 24};
   CHECK_FALSE(pot::simd::affine_fake_quantize_vectorizes(wider));
   CHECK(fake_mismatches(std::vector<float>{1.0f, 3e7f, -3e7f, 0.5f, 1.5f}, wider) == 0);

@@ -158,12 +158,12 @@ void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
   }
 }
 
-/// \brief The blocked gemm on one thread, for K > 0 (arguments already checked).
-template <class T>
+/// \brief The blocked gemm on one thread with the micro-kernel \p kernel, for K > 0
+/// (arguments already checked).
+template <class T, class kernel>
 void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t K,
                   T alpha, const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta,
                   T* C, std::size_t ldc) {
-  using kernel = simd::gemm_micro_kernel<T>;
   using blocking = gemm_blocking<T>;
   static_assert(blocking::mc % kernel::rows == 0 && blocking::nc % kernel::cols == 0);
   auto round_up = [](std::size_t value, std::size_t step) { return (value + step - 1) / step * step; };
@@ -229,8 +229,8 @@ inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 22;
 ///
 /// Arguments as in gemm_reference (checked the same way; beta == 0 overwrites C without
 /// reading it). For float and double this is a cache-blocked kernel: op(A) and op(B)
-/// are packed (any transpose combination is handled there) and one xsimd FMA
-/// micro-kernel computes every tile. The rows of C (or its columns, when N > M) are
+/// are packed (any transpose combination is handled there) and one FMA micro-kernel of the
+/// active instruction set (simd/gemm_micro_kernel.hpp) computes every tile. The rows of C (or its columns, when N > M) are
 /// split over up to thread_count(\p settings) threads, fewer when the product is too
 /// small to pay for them. Each C element is summed in the same order whatever the
 /// thread count, so results are bitwise independent of \p settings.
@@ -243,7 +243,7 @@ template <class T>
 void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t K, T alpha,
           const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta, T* C, std::size_t ldc,
           execution settings = {}) {
-  constexpr bool fast = (std::is_same_v<T, float> || std::is_same_v<T, double>) && detail::has_simd;
+  constexpr bool fast = std::is_same_v<T, float> || std::is_same_v<T, double>;
   if constexpr (!fast) {
     gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else {
@@ -253,7 +253,6 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
       gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       return;
     }
-    using kernel = simd::gemm_micro_kernel<T>;
     // In double: M * N * K can overflow std::size_t, and only its magnitude matters here.
     const double useful_threads =
         static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) /
@@ -262,23 +261,29 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
         : useful_threads < static_cast<double>(thread_count(settings))
             ? static_cast<unsigned>(useful_threads) : thread_count(settings);
     const execution chunking = with_threads(settings, threads);
-    if (M >= N) {
-      // Thread chunks are whole micro-kernel row panels, so the tiles are the same ones.
-      parallel_for(0, (M + kernel::rows - 1) / kernel::rows, [&](std::size_t first, std::size_t last) {
-        const std::size_t row0 = first * kernel::rows;
-        const std::size_t rows = std::min(last * kernel::rows, M) - row0;
-        const T* A_rows = ta == transpose::no ? A + row0 * lda : A + row0;
-        detail::gemm_blocked(ta, tb, rows, N, K, alpha, A_rows, lda, B, ldb, beta,
-                             C + row0 * ldc, ldc);
-      }, chunking);
-    } else {
-      parallel_for(0, (N + kernel::cols - 1) / kernel::cols, [&](std::size_t first, std::size_t last) {
-        const std::size_t col0 = first * kernel::cols;
-        const std::size_t cols = std::min(last * kernel::cols, N) - col0;
-        const T* B_cols = tb == transpose::no ? B + col0 : B + col0 * ldb;
-        detail::gemm_blocked(ta, tb, M, cols, K, alpha, A, lda, B_cols, ldb, beta, C + col0, ldc);
-      }, chunking);
-    }
+    simd::dispatch([&](auto isa) {
+      if constexpr (std::is_same_v<decltype(isa), simd::portable_tag> && !detail::has_simd) {
+        gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      } else {
+        using kernel = decltype(simd::gemm_micro_kernel_for<T>(isa));
+        if (M >= N) {
+          // Thread chunks are whole micro-kernel row panels, so the tiles are the same ones.
+          parallel_for(0, (M + kernel::rows - 1) / kernel::rows, [&](std::size_t first, std::size_t last) {
+            const std::size_t row0 = first * kernel::rows;
+            const std::size_t rows = std::min(last * kernel::rows, M) - row0;
+            const T* A_rows = ta == transpose::no ? A + row0 * lda : A + row0;
+            detail::gemm_blocked<T, kernel>(ta, tb, rows, N, K, alpha, A_rows, lda, B, ldb, beta, C + row0 * ldc, ldc);
+          }, chunking);
+        } else {
+          parallel_for(0, (N + kernel::cols - 1) / kernel::cols, [&](std::size_t first, std::size_t last) {
+            const std::size_t col0 = first * kernel::cols;
+            const std::size_t cols = std::min(last * kernel::cols, N) - col0;
+            const T* B_cols = tb == transpose::no ? B + col0 : B + col0 * ldb;
+            detail::gemm_blocked<T, kernel>(ta, tb, M, cols, K, alpha, A, lda, B_cols, ldb, beta, C + col0, ldc);
+          }, chunking);
+        }
+      }
+    });
   }
 }
 

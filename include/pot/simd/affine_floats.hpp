@@ -1,0 +1,19 @@
+#pragma once
+/// \file
+/// \brief The parameters of one affine quantization as the vector bodies of
+/// simd/affine_quantize.hpp use them: every one a float (exactly, see
+/// affine_quantize_vectorizes()).
+
+namespace pot::simd {
+
+/// \brief Affine parameters as floats: `code = clamp(nearbyint(x * inv_scale) +
+/// zero_point, qmin, qmax)`, NaN to the zero point; `value = (code - zero_point) * scale`.
+struct affine_floats {
+  float inv_scale;   ///< 1 / scale, rounded once as the scalar quantize does
+  float scale;       ///< the scale
+  float zero_point;  ///< the zero point
+  float qmin;        ///< the least code
+  float qmax;        ///< the greatest code
+};
+
+}  // namespace pot::simd

@@ -1,0 +1,54 @@
+#pragma once
+/// \file
+/// \brief The AVX-512 bodies of the affine quantizer (simd/affine_quantize.hpp): 16
+/// floats per register, vrndscaleps to nearest even, compares into mask registers.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "pot/simd/affine_floats.hpp"
+#include "pot/simd/dispatch.hpp"
+#include "pot/simd/target.hpp"
+
+POT_TARGET_AVX512_BEGIN
+namespace pot::simd {
+namespace detail_avx512 {
+
+struct qreg {
+  using type = __m512;
+  static constexpr std::size_t lanes = 16;
+  static type set1(float v) noexcept { return _mm512_set1_ps(v); }
+  static type loadu(const float* p) noexcept { return _mm512_loadu_ps(p); }
+  static void storeu(float* p, type v) noexcept { _mm512_storeu_ps(p, v); }
+  static type add(type a, type b) noexcept { return _mm512_add_ps(a, b); }
+  static type sub(type a, type b) noexcept { return _mm512_sub_ps(a, b); }
+  static type mul(type a, type b) noexcept { return _mm512_mul_ps(a, b); }
+  static type round_even(type a) noexcept { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static type select_ge(type a, type b, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), t); }
+  static type select_le(type a, type b, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), t); }
+  static type select_nan(type a, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), t); }
+  static void store_codes(std::int32_t* p, type v) noexcept { _mm512_storeu_si512(p, _mm512_cvtps_epi32(v)); }
+  static void store_inside(std::uint8_t* p, type v, type lo, type hi) noexcept {
+    const __mmask16 inside = _mm512_cmp_ps_mask(v, lo, _CMP_GE_OQ) & _mm512_cmp_ps_mask(v, hi, _CMP_LE_OQ);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_maskz_mov_epi8(inside, _mm_set1_epi8(1)));
+  }
+};
+
+#include "pot/simd/detail/affine_quantize.inl"
+
+}  // namespace detail_avx512
+
+/// \brief quantize_codes() of simd/portable/affine_quantize.hpp on AVX-512 registers.
+inline std::size_t quantize_codes(avx512_tag, const float* x, std::size_t n, const affine_floats& p,
+                                  std::int32_t* codes) noexcept {
+  return detail_avx512::quantize_codes(x, n, p, codes);
+}
+
+/// \brief fake_quantize_values() of simd/portable/affine_quantize.hpp on AVX-512 registers.
+inline std::size_t fake_quantize_values(avx512_tag, const float* x, std::size_t n, const affine_floats& p, float* y,
+                                        std::uint8_t* mask) noexcept {
+  return detail_avx512::fake_quantize_values(x, n, p, y, mask);
+}
+
+}  // namespace pot::simd
+POT_TARGET_END
