@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "../isa_variants.hpp"
 #include "pot/simd/transpose_lines.hpp"
 
 namespace {
@@ -12,7 +13,7 @@ namespace {
 // Runs transpose_lines<Width> on lines with distinct values and checks every packed
 // slot against the definition, element by element.
 template <std::size_t Width, class T>
-void check_transpose(std::size_t valid, std::size_t depth, std::size_t line_step) {
+void check_transpose(std::size_t valid, std::size_t depth, std::size_t line_step, T /*type*/) {
   CAPTURE(Width);
   CAPTURE(valid);
   CAPTURE(depth);
@@ -20,7 +21,9 @@ void check_transpose(std::size_t valid, std::size_t depth, std::size_t line_step
   for (std::size_t i = 0; i < source.size(); ++i) source[i] = static_cast<T>(i) + T(0.5);
   // Start from NaN, so a slot the function forgets to write fails the comparison.
   std::vector<T> packed(depth * Width, std::numeric_limits<T>::quiet_NaN());
-  pot::simd::transpose_lines<Width>(source.data(), line_step, valid, depth, packed.data());
+  pot::simd::dispatch([&](auto isa) {
+    pot::simd::transpose_lines<Width>(isa, source.data(), line_step, valid, depth, packed.data());
+  });
   std::size_t wrong = 0;
   for (std::size_t k = 0; k < depth; ++k)
     for (std::size_t p = 0; p < Width; ++p) {
@@ -33,14 +36,18 @@ void check_transpose(std::size_t valid, std::size_t depth, std::size_t line_step
 }  // namespace
 
 TEST_CASE("transpose_lines packs lines k-major with zero padding, for every depth and width") {
-  for (std::size_t depth : {1U, 7U, 8U, 9U, 16U, 23U, 64U}) {
-    for (std::size_t valid = 1; valid <= 6; ++valid) {
-      check_transpose<6, float>(valid, depth, depth + 5);
-      check_transpose<6, double>(valid, depth, depth + 5);
+  pot::test::for_each_supported_isa([](pot::simd::isa) {
+    for (std::size_t depth : {1U, 7U, 8U, 9U, 16U, 23U, 64U}) {
+      for (std::size_t valid = 1; valid <= 12; ++valid) {
+        check_transpose<6>(std::min<std::size_t>(valid, 6), depth, depth + 5, float{});
+        check_transpose<6>(std::min<std::size_t>(valid, 6), depth, depth + 5, double{});
+        check_transpose<12>(valid, depth, depth + 5, float{});  // the AVX-512 kernel's A panels
+      }
+      for (std::size_t valid : {1U, 7U, 8U, 9U, 15U, 16U, 31U, 32U}) {
+        check_transpose<32>(valid, depth, depth + 3, float{});  // the AVX-512 kernel's B panels
+        check_transpose<16>(std::min<std::size_t>(valid, 16), depth, depth + 3, float{});
+        check_transpose<8>(std::min<std::size_t>(valid, 8), depth, depth, float{});
+      }
     }
-    for (std::size_t valid : {1U, 7U, 8U, 9U, 15U, 16U}) {
-      check_transpose<16, float>(valid, depth, depth + 3);
-      check_transpose<8, float>(std::min<std::size_t>(valid, 8), depth, depth);
-    }
-  }
+  });
 }

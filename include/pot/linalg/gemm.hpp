@@ -128,9 +128,8 @@ strided_block<T> block_of_b(transpose tb, const T* B, std::size_t ldb, std::size
 /// \brief Packs \p extent x \p depth elements of \p block into panels of \p PanelWidth:
 /// panel after panel, each storing for every k its PanelWidth values contiguously
 /// (the layout simd::gemm_micro_kernel reads), zero-padding the last panel.
-template <std::size_t PanelWidth, class T>
-void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
-                 T* packed) noexcept {
+template <std::size_t PanelWidth, class T, class Isa>
+void pack_panels(Isa isa, strided_block<T> block, std::size_t extent, std::size_t depth, T* packed) noexcept {
   for (std::size_t panel = 0; panel < extent; panel += PanelWidth, packed += PanelWidth * depth) {
     const std::size_t valid = std::min(PanelWidth, extent - panel);
     const T* first = block.origin + panel * block.panel_step;
@@ -153,15 +152,15 @@ void pack_panels(strided_block<T> block, std::size_t extent, std::size_t depth,
       }
     } else {
       // Then depth_step == 1 (see strided_block): each panel line is contiguous along K.
-      simd::transpose_lines<PanelWidth>(first, block.panel_step, valid, depth, packed);
+      simd::transpose_lines<PanelWidth>(isa, first, block.panel_step, valid, depth, packed);
     }
   }
 }
 
 /// \brief The blocked gemm on one thread with the micro-kernel \p kernel, for K > 0
 /// (arguments already checked).
-template <class T, class kernel>
-void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t K,
+template <class T, class kernel, class Isa>
+void gemm_blocked(Isa isa, transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t K,
                   T alpha, const T* A, std::size_t lda, const T* B, std::size_t ldb, T beta,
                   T* C, std::size_t ldc) {
   using blocking = gemm_blocking<T>;
@@ -181,7 +180,7 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
     const std::size_t width = std::min(blocking::nc, N - jc);
     for (std::size_t pc = 0; pc < K; pc += blocking::kc) {
       const std::size_t depth = std::min(blocking::kc, K - pc);
-      pack_panels<kernel::cols>(block_of_b(tb, B, ldb, pc, jc), width, depth, packed_b);
+      pack_panels<kernel::cols>(isa, block_of_b(tb, B, ldb, pc, jc), width, depth, packed_b);
       const simd::tile_update update =
           pc != 0 ? simd::tile_update::add
                   : (beta == T(0) ? simd::tile_update::overwrite : simd::tile_update::scale_and_add);
@@ -193,7 +192,7 @@ void gemm_blocked(transpose ta, transpose tb, std::size_t M, std::size_t N, std:
         const std::size_t in_place =
             ta == transpose::no ? height / kernel::rows * kernel::rows : 0;
         if (in_place < height)
-          pack_panels<kernel::rows>(block_of_a(ta, A, lda, ic + in_place, pc), height - in_place,
+          pack_panels<kernel::rows>(isa, block_of_a(ta, A, lda, ic + in_place, pc), height - in_place,
                                     depth, packed_a);
         for (std::size_t jr = 0; jr < width; jr += kernel::cols) {
           const T* b_panel = packed_b + jr * depth;
@@ -272,14 +271,14 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
             const std::size_t row0 = first * kernel::rows;
             const std::size_t rows = std::min(last * kernel::rows, M) - row0;
             const T* A_rows = ta == transpose::no ? A + row0 * lda : A + row0;
-            detail::gemm_blocked<T, kernel>(ta, tb, rows, N, K, alpha, A_rows, lda, B, ldb, beta, C + row0 * ldc, ldc);
+            detail::gemm_blocked<T, kernel>(isa, ta, tb, rows, N, K, alpha, A_rows, lda, B, ldb, beta, C + row0 * ldc, ldc);
           }, chunking);
         } else {
           parallel_for(0, (N + kernel::cols - 1) / kernel::cols, [&](std::size_t first, std::size_t last) {
             const std::size_t col0 = first * kernel::cols;
             const std::size_t cols = std::min(last * kernel::cols, N) - col0;
             const T* B_cols = tb == transpose::no ? B + col0 : B + col0 * ldb;
-            detail::gemm_blocked<T, kernel>(ta, tb, M, cols, K, alpha, A, lda, B_cols, ldb, beta, C + col0, ldc);
+            detail::gemm_blocked<T, kernel>(isa, ta, tb, M, cols, K, alpha, A, lda, B_cols, ldb, beta, C + col0, ldc);
           }, chunking);
         }
       }

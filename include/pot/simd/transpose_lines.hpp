@@ -8,7 +8,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "pot/simd/intrinsics.hpp"
+#include "pot/simd/dispatch.hpp"
+#include "pot/simd/target.hpp"
 
 namespace pot::simd {
 
@@ -24,7 +25,33 @@ void transpose_lines_scalar(const T* first, std::size_t line_step, std::size_t v
   }
 }
 
-#if defined(__AVX__)
+
+}  // namespace detail
+
+/// \brief `packed[k * Width + p] = first[p * line_step + k]` for p < \p valid, and 0 for
+/// \p valid <= p < Width, over k < \p depth: the panel layout of the gemm micro-kernels
+/// built from lines that are contiguous along K.
+///
+/// This is a transpose, and element by element it costs a load and a store per value,
+/// several times the micro-kernel's time per value on thin products; the AVX2 body
+/// moves 8 x 8 blocks of floats through registers instead. Both copy values only, so
+/// they give identical panels.
+///
+/// \pre 0 < valid <= Width.
+template <std::size_t Width, class T>
+void transpose_lines(portable_tag, const T* first, std::size_t line_step, std::size_t valid, std::size_t depth,
+                     T* packed) noexcept {
+  detail::transpose_lines_scalar<Width>(first, line_step, valid, 0, depth, packed);
+}
+
+}  // namespace pot::simd
+
+#if defined(POT_SIMD_X86)
+POT_TARGET_AVX2_BEGIN
+namespace pot::simd {
+
+namespace detail_avx2 {
+
 /// Transposes rows[0..7] in place: afterwards rows[k] holds element k of every input row.
 inline void transpose_8x8(__m256 (&rows)[8]) noexcept {
   __m256 pairs[8];  // interleaved neighbours: (r0 r1), (r2 r3), ... low and high halves
@@ -46,34 +73,22 @@ inline void transpose_8x8(__m256 (&rows)[8]) noexcept {
     rows[k + 4] = _mm256_permute2f128_ps(quads[k], quads[k + 4], 0x31);
   }
 }
-#endif
 
-}  // namespace detail
+}  // namespace detail_avx2
 
-/// \brief `packed[k * Width + p] = first[p * line_step + k]` for p < \p valid, and 0 for
-/// \p valid <= p < Width, over k < \p depth: the panel layout of simd::gemm_micro_kernel
-/// built from lines that are contiguous along K.
-///
-/// This is a transpose, and element by element it costs a load and a store per value,
-/// several times the micro-kernel's time per value on thin products; for float on an
-/// AVX target it moves 8 x 8 blocks through registers instead. Both paths copy values
-/// only, so they give identical panels.
-///
-/// \pre 0 < valid <= Width.
+/// \brief transpose_lines() with 8 x 8 float blocks in ymm registers.
 template <std::size_t Width, class T>
-void transpose_lines(const T* first, std::size_t line_step, std::size_t valid, std::size_t depth,
+void transpose_lines(avx2_tag, const T* first, std::size_t line_step, std::size_t valid, std::size_t depth,
                      T* packed) noexcept {
   std::size_t k = 0;
-#if defined(__AVX__)
   if constexpr (std::is_same_v<T, float>) {
     for (; k + 8 <= depth; k += 8) {
       for (std::size_t group = 0; group < Width; group += 8) {
         const std::size_t width = std::min<std::size_t>(8, Width - group);
         __m256 rows[8];
         for (std::size_t p = 0; p < 8; ++p)
-          rows[p] = group + p < valid ? _mm256_loadu_ps(first + (group + p) * line_step + k)
-                                      : _mm256_setzero_ps();
-        detail::transpose_8x8(rows);
+          rows[p] = group + p < valid ? _mm256_loadu_ps(first + (group + p) * line_step + k) : _mm256_setzero_ps();
+        detail_avx2::transpose_8x8(rows);
         for (std::size_t kk = 0; kk < 8; ++kk) {
           float* target = packed + (k + kk) * Width + group;
           if (width == 8) {
@@ -87,8 +102,9 @@ void transpose_lines(const T* first, std::size_t line_step, std::size_t valid, s
       }
     }
   }
-#endif
   detail::transpose_lines_scalar<Width>(first, line_step, valid, k, depth, packed);
 }
 
 }  // namespace pot::simd
+POT_TARGET_END
+#endif
