@@ -28,7 +28,14 @@ set(ENV{PKG_CONFIG_LIBDIR} "/usr/lib/${POT_CROSS_TRIPLET}/pkgconfig:/usr/share/p
 
 find_program(POT_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64)
 if(POT_QEMU_AARCH64)
-  # -L: the dynamic loader and libc of the cross toolchain; libraries it does not have
-  # there (multiarch ones such as libbenchmark) are found in /usr/lib/aarch64-linux-gnu.
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${POT_QEMU_AARCH64} -L /usr/${POT_CROSS_TRIPLET})
+  # -L: where qemu finds the target's dynamic loader. Once multiarch libraries are
+  # installed, libc6:arm64 is too, and its libc (in /lib/aarch64-linux-gnu) is what the
+  # loader finds first: then the loader must be multiarch's as well (-L /). The cross
+  # toolchain's loader in /usr/aarch64-linux-gnu with multiarch's libc, two builds of
+  # glibc, hangs in the first pthread_create.
+  if(EXISTS /lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${POT_QEMU_AARCH64} -L /)
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${POT_QEMU_AARCH64} -L /usr/${POT_CROSS_TRIPLET})
+  endif()
 endif()
