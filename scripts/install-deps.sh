@@ -11,6 +11,16 @@ packages=(
   doxygen fortunes python3 python3-numpy python3-torch
 )
 
+# `install-deps.sh aarch64`: also the AArch64 cross compiler, qemu-user and the arm64
+# builds of the libraries (Debian multiarch) for scripts/test.sh's aarch64 stage.
+if [ "${1:-}" = aarch64 ]; then
+  packages+=(g++-aarch64-linux-gnu qemu-user-static
+    libxsimd-dev:arm64 libbenchmark-dev:arm64 libopenblas-dev:arm64)
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    if [ "$(id -u)" -eq 0 ]; then dpkg --add-architecture arm64; else sudo dpkg --add-architecture arm64; fi
+  fi
+fi
+
 missing=()
 for package in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then

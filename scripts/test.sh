@@ -4,6 +4,8 @@
 #   gcc    g++, warnings are errors, every test but the slow ones (build/)
 #   clang  clang++ 14, warnings are errors, unit tests and examples (build-clang/)
 #   asan   g++ with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
+#   aarch64  cross-built for AArch64 (cmake/toolchains/aarch64-linux-gnu.cmake), tests run
+#          under qemu-user twice: CPU model max (dot product, i8mm) and cortex-a53 (neither)
 # `bash scripts/test.sh gcc asan` runs only the stages named. With CI=true a test that
 # ctest reports as skipped, or that lost its program, fails the run: in CI every test
 # must have what it needs. The last line sums up every stage in ctest's own format.
@@ -16,7 +18,9 @@ all_stages=(gcc clang asan)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
-bash scripts/install-deps.sh
+deps_args=()
+for name in "${stages[@]}"; do [ "$name" != aarch64 ] || deps_args=(aarch64); done
+bash scripts/install-deps.sh "${deps_args[@]}"
 
 run() {
   echo "+ $*"
@@ -84,6 +88,14 @@ for name in "${stages[@]}"; do
     clang) stage clang build-clang 'slow|package|docs|python' -DCMAKE_CXX_COMPILER=clang++ ;;
     asan) stage asan build-asan 'slow|package|docs' -DCMAKE_CXX_COMPILER=g++ -DPOT_SANITIZE=ON \
       -DPOT_BUILD_BENCHMARKS=OFF ;;
+    aarch64)
+      # One build, two emulated CPUs (qemu reads QEMU_CPU): with and without the
+      # dot-product and i8mm extensions. Consumer builds, docs and Python tests are
+      # architecture-independent and run in the native stages.
+      for cpu in max cortex-a53; do
+        QEMU_CPU="$cpu" stage "aarch64-$cpu" build-aarch64 'slow|package|docs|python' \
+          -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DPOT_NATIVE=OFF
+      done ;;
     *) echo "scripts/test.sh: unknown stage '$name' (stages: ${all_stages[*]})" >&2; exit 2 ;;
   esac
 done

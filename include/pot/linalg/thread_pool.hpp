@@ -140,6 +140,8 @@ class thread_pool {
       if (polls < tight_polls) {
 #if defined(__x86_64__) || defined(__i386__)
         _mm_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");  // the spin-wait hint, as _mm_pause on x86
 #endif
       } else {
         std::this_thread::yield();
