@@ -10,7 +10,7 @@
 #include <span>
 
 #include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 namespace pot::simd {
 
@@ -28,7 +28,7 @@ inline float dot_float(const float* x, const float* w, std::size_t count) noexce
   batch sum(0.0f);
   for (std::size_t k = 0; k < vector_end; k += batch::size)
     sum = xsimd::fma(batch::load_unaligned(x + k), batch::load_unaligned(w + k), sum);
-  float total = xsimd::hadd(sum);
+  float total = xsimd_compat::reduce_add(sum);
   for (std::size_t k = vector_end; k < count; ++k) total = std::fma(x[k], w[k], total);
   return total;
 }
@@ -57,7 +57,7 @@ inline float dot_float_packed4(const float* x, const std::byte* packed,
                                       _mm256_castsi256_ps(_mm256_slli_epi32(codes, 28)));
     sum = _mm256_fmadd_ps(_mm256_loadu_ps(x + k), w, sum);
   }
-  total = xsimd::hadd(xsimd::batch<float, xsimd::avx2>(sum));
+  total = xsimd_compat::reduce_add(xsimd::batch<float, xsimd::avx2>(sum));
 #endif
   for (; k < count; ++k) {
     const unsigned byte = std::to_integer<unsigned>(packed[k / 2]);

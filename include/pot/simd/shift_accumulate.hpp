@@ -9,7 +9,7 @@
 #include <span>
 
 #include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include "pot/core/traits.hpp"
 
@@ -44,7 +44,7 @@ inline std::int32_t shift_accumulate(std::span<const std::int32_t> codes,
     const batch term = ((shifted ^ negative) - negative) & keep;
     sum += term;
   }
-  auto total = static_cast<std::uint32_t>(xsimd::hadd(sum));
+  auto total = static_cast<std::uint32_t>(xsimd_compat::reduce_add(sum));
   for (std::size_t k = vector_end; k < count; ++k) {
     const std::int32_t code = codes[k];
     if (P::has_zero && code == index_mask) continue;
