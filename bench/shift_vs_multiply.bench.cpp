@@ -29,7 +29,7 @@
 #include <benchmark/benchmark.h>
 
 #include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include <bit>
 #include <cmath>
@@ -242,8 +242,8 @@ void simd_pot_times_float_exponent_add(benchmark::State& state) {
   const std::int32_t* words = data().exponent_words;
   measure<float>(state, [&](float* out) {
     for (std::size_t i = 0; i < kElements; i += int32_batch::size) {
-      const auto bits = xsimd::bitwise_cast<int32_batch>(float_batch::load_unaligned(a + i));
-      xsimd::bitwise_cast<float_batch>(bits + int32_batch::load_unaligned(words + i))
+      const auto bits = pot::xsimd_compat::bitwise_cast<std::int32_t>(float_batch::load_unaligned(a + i));
+      pot::xsimd_compat::bitwise_cast<float>(bits + int32_batch::load_unaligned(words + i))
           .store_unaligned(out + i);
     }
   });

@@ -5,6 +5,10 @@
 # release:
 #   vcpkg_from_github(OUT_SOURCE_PATH SOURCE_PATH REPO pot-project/pot
 #                     REF "v${VERSION}" SHA512 <sha512 of that archive>)
+# vcpkg.json takes vcpkg's own xsimd port (14.3.0 when this was checked; pot builds with
+# xsimd 8.1 and 13 to 14) and "supports" leaves out MSVC (no unsigned __int128, no GCC
+# builtins) and macOS (apple-clang's libc++ has std::jthread only as experimental), as
+# conanfile.py's validate() does.
 set(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../..")
 
 # Header-only: one (release) configuration is all there is to install.

@@ -52,8 +52,11 @@ add_test(NAME package.prepare
     -P ${CMAKE_CURRENT_LIST_DIR}/prepare_package_tests.cmake)
 set_tests_properties(package.prepare PROPERTIES LABELS package FIXTURES_SETUP pot_package)
 
-# Configures, builds and runs a CMake project with the compiler and generator of this
-# build, as a user's separate project would be.
+# Configures, builds and runs a CMake project with the compiler, generator and xsimd of
+# this build, as a user's separate project would be. The project asks for C++17
+# (CMAKE_CXX_STANDARD, as a user's older project might): only pot::pot's own cxx_std_20
+# raises it to C++20, so a package that stops propagating C++20 fails here, whatever
+# standard the compiler defaults to. None of the consumer projects sets a standard.
 function(pot_add_consumer_test name source_dir executable)
   add_test(NAME package.${name}
     COMMAND ${CMAKE_CTEST_COMMAND}
@@ -63,6 +66,8 @@ function(pot_add_consumer_test name source_dir executable)
       --build-options
         -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER}
         -DCMAKE_BUILD_TYPE=Release
+        -DCMAKE_CXX_STANDARD=17
+        -Dxsimd_DIR=${xsimd_DIR}
         ${ARGN}
       --test-command ${executable})
   set_tests_properties(package.${name} PROPERTIES
@@ -81,10 +86,15 @@ pot_add_consumer_test(conan_test_package ${PROJECT_SOURCE_DIR}/test_package test
   -DCMAKE_PREFIX_PATH=${pot_package_prefix})
 
 # The vcpkg port's usage file tells users which CMake lines to write; build a project
-# made of exactly those lines, so the text cannot drift from what the package provides.
+# made of exactly those lines (the indented CMake commands), so the text cannot drift
+# from what the package provides.
 set(pot_vcpkg_usage ${PROJECT_SOURCE_DIR}/ports/pot/usage)
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${pot_vcpkg_usage})
-file(STRINGS ${pot_vcpkg_usage} pot_vcpkg_usage_code REGEX "^  ")
+file(STRINGS ${pot_vcpkg_usage} pot_vcpkg_usage_code REGEX "^  [A-Za-z_]+\\(")
+list(LENGTH pot_vcpkg_usage_code pot_vcpkg_usage_lines)
+if(pot_vcpkg_usage_lines LESS 2)
+  message(FATAL_ERROR "pot: ports/pot/usage shows no find_package/target_link_libraries lines")
+endif()
 list(JOIN pot_vcpkg_usage_code "\n" pot_vcpkg_usage_code)
 set(pot_vcpkg_usage_project ${pot_package_dir}/vcpkg_usage_source)
 file(WRITE ${pot_vcpkg_usage_project}/CMakeLists.txt

@@ -9,8 +9,7 @@
 #include <new>
 #include <type_traits>
 
-#include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/gemm_arguments.hpp"

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "pot/nn/vectorize.hpp"
+#include "pot/simd/xsimd_compat.hpp"
 
 namespace pot::nn {
 
@@ -41,7 +42,7 @@ Scalar softmax_row_forward(Scalar* probs, const Scalar* inp, std::size_t n) {
       detail::store_batch(probs + i, term, count);
       lane_sum += term;
     }
-    const float sum = xsimd::hadd(lane_sum);
+    const float sum = xsimd_compat::reduce_add(lane_sum);
     const batch inverse_sum(1.0f / sum);
     for (std::size_t i = 0; i < n; i += batch::size) {
       const std::size_t count = std::min(batch::size, n - i);
@@ -73,7 +74,7 @@ void softmax_row_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprob
       const std::size_t count = std::min(batch::size, n - i);
       lane_sum = xsimd::fma(detail::load_batch(probs + i, count), detail::load_batch(dprobs + i, count), lane_sum);
     }
-    const batch weighted(xsimd::hadd(lane_sum));
+    const batch weighted(xsimd_compat::reduce_add(lane_sum));
     for (std::size_t i = 0; i < n; i += batch::size) {
       const std::size_t count = std::min(batch::size, n - i);
       const batch p = detail::load_batch(probs + i, count);

@@ -7,8 +7,7 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 namespace pot::nn {
 

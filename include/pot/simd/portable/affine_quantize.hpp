@@ -7,8 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include "pot/simd/affine_floats.hpp"
 #include "pot/simd/dispatch.hpp"

@@ -9,8 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/packed4_layout.hpp"
@@ -24,7 +23,7 @@ inline float dot_float(portable_tag, const float* x, const float* w, std::size_t
   batch sum(0.0f);
   for (std::size_t k = 0; k < vector_end; k += batch::size)
     sum = xsimd::fma(batch::load_unaligned(x + k), batch::load_unaligned(w + k), sum);
-  float total = xsimd::hadd(sum);
+  float total = xsimd_compat::reduce_add(sum);
   for (std::size_t k = vector_end; k < count; ++k) total = std::fma(x[k], w[k], total);
   return total;
 }

@@ -6,8 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "pot/simd/intrinsics.hpp"  // first: see there
-#include <xsimd/xsimd.hpp>
+#include "pot/simd/xsimd_compat.hpp"
 
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/gemm_tile.hpp"
