@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -158,6 +161,8 @@ TEST_CASE("a bad file gets an error that names the file and the problem") {
        hand_made_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", ""),
        "does not match"},
       {"metadata not strings", hand_made_file(R"({"__metadata__":{"n":1}})", ""), "'n' is not a string"},
+      {"a number beyond double", hand_made_file(R"({"w":{"dtype":"U8","shape":[1e400],"data_offsets":[0,1]}})", good_data),
+       "invalid JSON header"},
   };
   for (const auto& bad : cases) {
     CAPTURE(bad.what);
@@ -235,3 +240,19 @@ TEST_CASE("a successful save replaces the previous file") {
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++entries;
   CHECK(entries == 1);
 }
+
+TEST_CASE("an empty tensor reads back as no elements") {
+  // An empty tensor has no storage; its elements come out without copying from it.
+  const gpt2_test::temporary_directory dir;
+  gpt2::safetensors_file file;
+  file.tensors.push_back({"floats", dtype::F32, {0, 4}, {}});
+  file.tensors.push_back({"halves", dtype::F16, {3, 0}, {}});
+  file.tensors.push_back({"ints", dtype::I32, {0}, {}});
+  gpt2::write_safetensors(dir / "empty.safetensors", file);
+  const auto read = gpt2::read_safetensors(dir / "empty.safetensors");
+  REQUIRE(read.tensors.size() == 3);
+  CHECK(read.find("floats")->to_floats().empty());
+  CHECK(read.find("halves")->to_floats().empty());
+  CHECK(read.find("ints")->to_integers().empty());
+}
+
