@@ -256,3 +256,49 @@ TEST_CASE("an empty tensor reads back as no elements") {
   CHECK(read.find("ints")->to_integers().empty());
 }
 
+TEST_CASE("a writer removes the temporaries that killed writers of its target left, and nothing else") {
+  const gpt2_test::temporary_directory dir;
+  const auto path = dir / "ckpt.safetensors";
+  // A process id that is gone: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  const std::string dead = std::to_string(child), alive = std::to_string(::getppid());
+  const std::string stale = "ckpt.safetensors.tmp." + dead;
+  const std::string kept[] = {"ckpt.safetensors.tmp." + alive,      // its writer still runs
+                              "ckpt.safetensors.tmp." + dead + "x",  // not a temporary's name
+                              "ckpt.safetensors.tmp.0" + dead,       // not as a writer names it
+                              "other.safetensors.tmp." + dead};      // another target's
+  write_all(dir / stale, "half written");
+  for (const auto& name : kept) write_all(dir / name, "keep");
+
+  gpt2::atomic_file_writer writer(path);
+  writer.write(std::as_bytes(std::span(std::string_view("new"))));
+  writer.commit();
+  CHECK(read_all(path) == "new");
+  CHECK_FALSE(std::filesystem::exists(dir / stale));
+  for (const auto& name : kept) {
+    CAPTURE(name);
+    CHECK(read_all(dir / name) == "keep");
+  }
+}
+
+TEST_CASE("an output directory is created and checked for writing before a run needs it") {
+  const gpt2_test::temporary_directory dir;
+  gpt2::require_writable_directory(dir / "new" / "nested");
+  CHECK(std::filesystem::is_directory(dir / "new" / "nested"));
+  CHECK(std::filesystem::is_empty(dir / "new" / "nested"));  // the probe file is gone
+
+  write_all(dir / "file", "x");
+  for (const auto& not_a_directory : {dir / "file", dir / "file" / "below"}) {
+    const std::string problem = not_a_directory.string() + ": cannot create the output directory";
+    CHECK_THROWS_WITH_AS(gpt2::require_writable_directory(not_a_directory), doctest::Contains(problem.c_str()),
+                         std::runtime_error);
+  }
+  // A directory nobody may create files in, not even root (tests often run as root, for
+  // whom permission bits do not count).
+  CHECK_THROWS_WITH_AS(gpt2::require_writable_directory("/proc"),
+                       doctest::Contains("pot: /proc: cannot create files in the output directory"),
+                       std::runtime_error);
+}
