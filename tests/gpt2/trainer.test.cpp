@@ -4,11 +4,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "gpt2_checkpoint.hpp"
 #include "model_io.hpp"
+#include "safetensors.hpp"
 #include "temporary_directory.hpp"
 #include "trainer.hpp"
 
@@ -163,4 +166,16 @@ TEST_CASE("a checkpoint without the tokenizer, or with bad options, is refused c
   options.warmup_steps = options.steps;
   CHECK_THROWS_WITH_AS(gpt2::trainer(model, options, train_tokens, val_tokens),
                        doctest::Contains("warmup_steps"), std::invalid_argument);
+}
+
+TEST_CASE("sizes beyond this machine's memory are refused before anything is allocated") {
+  const gpt2::gpt2_config wide{.n_layer = 1024, .n_head = 4, .n_embd = 65536, .block_size = 64, .vocab_size = 100};
+  CHECK_THROWS_WITH_AS(gpt2::gpt2_model<float>(wide, 12, 64), doctest::Contains("of memory"), std::length_error);
+  // Positions times channels overflow size_t: also a length_error, not a wrapped size.
+  const gpt2::gpt2_config long_blocks{.n_layer = 1, .n_head = 1, .n_embd = 1, .block_size = std::size_t{1} << 40,
+                                      .vocab_size = 1};
+  CHECK_THROWS_AS(gpt2::gpt2_model<float>(long_blocks, std::size_t{1} << 30, std::size_t{1} << 40),
+                  std::length_error);
+  CHECK_THROWS_WITH_AS(gpt2::fixed_eval_batches(val_tokens, 12, 64, std::size_t{1} << 40),
+                       doctest::Contains("fixed val batches of 12 x 64 tokens need"), std::length_error);
 }
