@@ -14,6 +14,10 @@ foreach(source IN LISTS pot_gpt2_test_sources)
     POT_GPT2_TEST_DIR="${CMAKE_CURRENT_LIST_DIR}")
 endforeach()
 
+# The command-line tests run the gpt2 program itself.
+target_compile_definitions(test.gpt2.command_line PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>")
+add_dependencies(test.gpt2.command_line gpt2)
+
 # Runs /usr/bin/python3 with numpy when it is there (and says it skipped otherwise).
 set_tests_properties(gpt2.python_crosscheck PROPERTIES LABELS python)
 

@@ -262,3 +262,17 @@ TEST_CASE("sizes beyond this machine's memory are refused before anything is all
   CHECK_THROWS_WITH_AS(gpt2::fixed_eval_batches(val_tokens, 12, 64, std::size_t{1} << 40),
                        doctest::Contains("fixed val batches of 12 x 64 tokens need"), std::length_error);
 }
+
+TEST_CASE("metadata a subcommand needs is looked up with the file named") {
+  const std::map<std::string, std::string> metadata{{"tokenizer", "abc"}, {"corpus", "fortunes"}};
+  CHECK(gpt2::required_metadata(metadata, "corpus", "m.safetensors") == "fortunes");
+  CHECK_THROWS_WITH_AS(gpt2::required_metadata({}, "corpus", "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: has no metadata entry \"corpus\""), std::runtime_error);
+  CHECK(gpt2::stored_tokenizer(metadata, 3, "m.safetensors").vocab_size() == 3);
+  CHECK_THROWS_WITH_AS(gpt2::stored_tokenizer(metadata, 4, "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: the tokenizer has 3 tokens, the model 4"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(gpt2::stored_tokenizer({{"tokenizer", "ba"}}, 2, "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: char tokenizer vocabulary is not sorted"),
+                       std::runtime_error);
+}
