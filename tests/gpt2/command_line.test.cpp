@@ -148,3 +148,24 @@ TEST_CASE("--resume of a train_state that another program wrote names the file a
   CHECK(run.err.find("gpt2 train: pot: " + state.string() + ": has no char tokenizer") == 0);
 }
 
+TEST_CASE("gpt2 paper names the corpus it ran on, shows the reference only beside its own corpus, and no paths") {
+  const gpt2_test::temporary_directory dir;
+  REQUIRE(run_gpt2(dir, tiny_train(dir)).exit_code == 0);
+  const program_run run = run_gpt2(dir, "paper --checkpoint " + (dir / "out" / "model.safetensors").string() +
+                                            " --qat-steps 1 --eval-batches 1 --threads 1 --out " +
+                                            (dir / "paper").string() + " --results " + (dir / "results.md").string());
+  REQUIRE(run.exit_code == 0);
+  const std::string results = read_all(dir / "results.md");
+  const std::string chart = read_all(dir / "pot-quantization.svg");
+  CHECK(results.find("The paper's tables on the corpus tiny.txt, a model of 1 layers") != std::string::npos);
+  CHECK(results.find("fortunes (the default)") == std::string::npos);
+  CHECK(results.find("The PyTorch reference's figures are for the corpus fortunes only") != std::string::npos);
+  CHECK(results.find("reference PTQ") == std::string::npos);
+  CHECK(results.find("2.0343") == std::string::npos);  // a reference figure
+  CHECK(chart.find("val loss on tiny.txt") != std::string::npos);
+  // No directory of this machine: the files name the model and corpus by file name.
+  for (const std::string& text : {results, chart}) {
+    CHECK(text.find(dir.path().string()) == std::string::npos);
+    CHECK(text.find("/work/") == std::string::npos);
+  }
+}
