@@ -6,6 +6,8 @@
 #   asan   g++ with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)
 #   aarch64  cross-built for AArch64 (cmake/toolchains/aarch64-linux-gnu.cmake), tests run
 #          under qemu-user twice: CPU model max (dot product, i8mm) and cortex-a53 (neither)
+#   fuzz   clang++ libFuzzer targets of the GPT-2 example's parsers (ASan + UBSan), each
+#          run for 30 s over a copy of its seeds in tests/fuzz/corpus (build-fuzz/)
 # `bash scripts/test.sh gcc asan` runs only the stages named. With CI=true a test that
 # ctest reports as skipped, or that lost its program, fails the run: in CI every test
 # must have what it needs. The last line sums up every stage in ctest's own format.
@@ -14,7 +16,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 jobs="$(nproc)"
-all_stages=(gcc clang asan)
+all_stages=(gcc clang asan fuzz aarch64)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 
@@ -37,12 +39,15 @@ total_tests=0
 status=0
 summaries=()
 
-# stage NAME BUILD_DIR "CTEST_EXCLUDE_LABELS" CMAKE_ARGS...
-# Builds with ninja -k 0: a target that fails to compile is reported, and ctest still
-# runs (and counts as failed) the tests that lost their program, so one broken file
-# does not hide every other result.
+# stage NAME BUILD_DIR "CTEST_LABEL_SELECTION" CMAKE_ARGS...
+# The selection is ctest's label options, e.g. "-LE slow" (all but label slow) or
+# "-L fuzz" (only label fuzz). Builds with ninja -k 0: a target that fails to compile is
+# reported, and ctest still runs (and counts as failed) the tests that lost their
+# program, so one broken file does not hide every other result.
 stage() {
-  local name="$1" dir="$2" exclude="$3"
+  local name="$1" dir="$2"
+  local -a selection
+  read -r -a selection <<<"$3"
   shift 3
   echo "== stage $name ($dir/) =="
   local build_status=0 test_status=0 log="$dir/ctest-$name.log"
@@ -52,7 +57,7 @@ stage() {
     run cmake --build "$dir" -j "$jobs" -- -k 0 || build_status=$?
   fi
   mkdir -p "$dir"
-  run ctest --test-dir "$dir" -LE "$exclude" --output-on-failure -j "$jobs" 2>&1 | tee "$log" \
+  run ctest --test-dir "$dir" "${selection[@]}" --output-on-failure -j "$jobs" 2>&1 | tee "$log" \
     || test_status=$?
   local summary failed tests
   summary="$(summary_of "$log" || true)"
@@ -84,18 +89,20 @@ stage() {
 
 for name in "${stages[@]}"; do
   case "$name" in
-    gcc) stage gcc build 'slow' -DCMAKE_CXX_COMPILER=g++ ;;
-    clang) stage clang build-clang 'slow|package|docs|python' -DCMAKE_CXX_COMPILER=clang++ ;;
-    asan) stage asan build-asan 'slow|package|docs' -DCMAKE_CXX_COMPILER=g++ -DPOT_SANITIZE=ON \
+    gcc) stage gcc build '-LE slow' -DCMAKE_CXX_COMPILER=g++ ;;
+    clang) stage clang build-clang '-LE slow|package|docs|python' -DCMAKE_CXX_COMPILER=clang++ ;;
+    asan) stage asan build-asan '-LE slow|package|docs' -DCMAKE_CXX_COMPILER=g++ -DPOT_SANITIZE=ON \
       -DPOT_BUILD_BENCHMARKS=OFF ;;
     aarch64)
       # One build, two emulated CPUs (qemu reads QEMU_CPU): with and without the
       # dot-product and i8mm extensions. Consumer builds, docs and Python tests are
       # architecture-independent and run in the native stages.
       for cpu in max cortex-a53; do
-        QEMU_CPU="$cpu" stage "aarch64-$cpu" build-aarch64 'slow|package|docs|python' \
+        QEMU_CPU="$cpu" stage "aarch64-$cpu" build-aarch64 '-LE slow|package|docs|python' \
           -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake -DPOT_NATIVE=OFF
       done ;;
+    fuzz) stage fuzz build-fuzz '-L fuzz' -DCMAKE_CXX_COMPILER=clang++ -DPOT_BUILD_FUZZERS=ON \
+      -DPOT_BUILD_TESTS=OFF -DPOT_BUILD_EXAMPLES=OFF -DPOT_BUILD_BENCHMARKS=OFF -DPOT_BUILD_DOCS=OFF ;;
     *) echo "scripts/test.sh: unknown stage '$name' (stages: ${all_stages[*]})" >&2; exit 2 ;;
   esac
 done

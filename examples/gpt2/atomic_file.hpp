@@ -16,7 +16,9 @@ namespace gpt2 {
 /// fsync()ed before the rename and the directory after it, so a power loss cannot
 /// publish the name before the contents. A writer destroyed without a successful
 /// commit() (an exception on the way) removes its temporary and leaves the target as
-/// it was.
+/// it was. A writer killed before commit() (SIGKILL, a crash) cannot remove its
+/// temporary; the next writer of the same target removes every "<target>.tmp.<pid>"
+/// whose process no longer runs.
 class atomic_file_writer {
  public:
   /// \brief Creates the temporary file next to \p target.
@@ -44,5 +46,11 @@ class atomic_file_writer {
   int descriptor_ = -1;
   bool committed_ = false;
 };
+
+/// \brief Creates \p directory if needed and checks that files can be created in it, so
+/// that a long run finds an unusable output directory before it starts, not at its
+/// first checkpoint.
+/// \throws std::runtime_error "pot: <directory>: <problem>"
+void require_writable_directory(const std::filesystem::path& directory);
 
 }  // namespace gpt2

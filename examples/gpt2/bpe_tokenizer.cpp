@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dataset.hpp"
+#include "file_error.hpp"
 #include "unicode_classes.hpp"
 #include "utf8.hpp"
 
@@ -134,7 +135,11 @@ bpe_tokenizer bpe_tokenizer::from_files(const std::filesystem::path& encoder_jso
     }
     merges.emplace_back(line.substr(0, space), line.substr(space + 1));
   }
-  return bpe_tokenizer(std::move(encoder), std::move(merges));
+  try {
+    return bpe_tokenizer(std::move(encoder), std::move(merges));
+  } catch (const std::invalid_argument& e) {  // a repeated id: a problem of encoder.json
+    throw_file_error(encoder_json, e.what());
+  }
 }
 
 std::vector<std::string> bpe_tokenizer::merge_word(const std::string& word) const {

@@ -46,7 +46,8 @@ int run_eval(arguments& args) {
     return 0;
   }
   loaded_model loaded = load_model(options.model, options.batch, 0, options.execution);
-  const std::string corpus = options.data ? *options.data : loaded.metadata.at("corpus");
+  const std::string corpus =
+      options.data ? *options.data : required_metadata(loaded.metadata, "corpus", options.model);
   const token_split split = corpus_split(corpus, loaded.tokenizer);
   const std::size_t T = loaded.model->config().block_size;
   const double loss = validation_loss(*loaded.model, split.val, options.batch, T, options.batches);

@@ -41,7 +41,9 @@ struct paper_row {
   double qat = NAN;
 };
 
-// The reference's figures (/work/shared/reference/README.md, PyTorch, one seed).
+// The PyTorch reference's figures (its README.md, one seed), measured on the default
+// corpus: they are shown only beside results on that corpus.
+constexpr const char* reference_corpus = "fortunes";
 struct reference_row {
   const char* format;
   const char* ptq;
@@ -61,6 +63,21 @@ std::string cpu_name() {
   return "unknown CPU";
 }
 
+// A path as written into the results: relative to the working directory when it lies
+// below it, else only its file name, so no directory of the machine that ran it appears.
+std::string portable_path(const std::filesystem::path& path) {
+  if (!path.is_absolute()) return path.generic_string();
+  std::error_code error;
+  const std::filesystem::path relative = path.lexically_relative(std::filesystem::current_path(error));
+  if (!error && !relative.empty() && *relative.begin() != "..") return relative.generic_string();
+  return path.filename().generic_string();
+}
+
+// The corpus as written into the results: "fortunes" or a portable path of the text file.
+std::string corpus_label(const std::string& corpus) {
+  return corpus == reference_corpus ? corpus : portable_path(corpus);
+}
+
 std::string fixed(double value) {
   if (std::isnan(value)) return "-";
   std::ostringstream out;
@@ -68,7 +85,21 @@ std::string fixed(double value) {
   return out.str();
 }
 
-std::string bar_chart_svg(const std::vector<paper_row>& rows, double float_loss, double control_loss) {
+// \p text with the characters XML gives a meaning escaped (a corpus file name may hold them).
+std::string xml_text(const std::string& text) {
+  std::string escaped;
+  for (const char c : text) {
+    if (c == '<') escaped += "&lt;";
+    else if (c == '>') escaped += "&gt;";
+    else if (c == '&') escaped += "&amp;";
+    else if (c == '\'') escaped += "&apos;";
+    else escaped += c;
+  }
+  return escaped;
+}
+
+std::string bar_chart_svg(const std::vector<paper_row>& rows, double float_loss, double control_loss,
+                          const std::string& corpus) {
   double top = std::max(float_loss, control_loss);
   for (const paper_row& row : rows) top = std::max({top, row.ptq, row.qat});
   const double bottom = std::floor(std::min(float_loss, control_loss) * 10 - 1) / 10, ceiling = top + 0.02;
@@ -77,7 +108,8 @@ std::string bar_chart_svg(const std::vector<paper_row>& rows, double float_loss,
   std::ostringstream svg;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
       << "' font-family='sans-serif' font-size='11'>\n<rect width='100%' height='100%' fill='white'/>\n"
-      << "<text x='" << left << "' y='20' font-size='14'>GPT-2 (nanoGPT config) val loss: PTQ vs QAT per PoT format</text>\n";
+      << "<text x='" << left << "' y='20' font-size='14'>GPT-2 val loss on " << xml_text(corpus)
+      << ": PTQ vs QAT per PoT format</text>\n";
   for (double tick = bottom; tick <= ceiling + 1e-9; tick += 0.05)
     svg << "<line x1='" << left << "' x2='" << left + plot_w << "' y1='" << y_of(tick) << "' y2='" << y_of(tick)
         << "' stroke='#ddd'/><text x='" << left - 6 << "' y='" << y_of(tick) + 4 << "' text-anchor='end'>"
@@ -161,7 +193,7 @@ int run_paper(arguments& args) {
   session.execution = threads_option(args);
   args.finish();
   const std::string command_line =
-      "gpt2 paper " + (checkpoint ? "--checkpoint " + *checkpoint : "--float-steps " + std::to_string(session.options.steps)) +
+      "gpt2 paper " + (checkpoint ? "--checkpoint " + portable_path(*checkpoint) : "--float-steps " + std::to_string(session.options.steps)) +
       " --qat-steps " + std::to_string(settings.steps) + " --eval-batches " + std::to_string(settings.eval_batches) +
       " --threads " + std::to_string(pot::linalg::thread_count(session.execution));
   const auto started = std::chrono::steady_clock::now();
@@ -171,10 +203,11 @@ int run_paper(arguments& args) {
       checkpoint ? std::filesystem::path(*checkpoint) : run_training(session).model_path;
   loaded_model base = load_model(float_path, settings.batch_size, 0, session.execution);
   const std::size_t T = base.model->config().block_size;
-  const token_split split = corpus_split(base.metadata.at("corpus"), base.tokenizer);
+  const std::string corpus = required_metadata(base.metadata, "corpus", float_path);
+  const token_split split = corpus_split(corpus, base.tokenizer);
   const std::vector<float> float_parameters(base.model->parameters().begin(), base.model->parameters().end());
   const double float_loss = validation_loss(*base.model, split.val, settings.batch_size, T, settings.eval_batches);
-  std::cout << "float model " << float_path.string() << ": val loss " << float_loss << "\n";
+  std::cout << "float model " << float_path.string() << " on " << corpus << ": val loss " << float_loss << "\n";
 
   const double control_loss = fine_tune(*base.model, nullptr, split.train, split.val, settings, "float control");
   std::cout << "float control (+" << settings.steps << " float steps): val loss " << control_loss << "\n";
@@ -208,28 +241,43 @@ int run_paper(arguments& args) {
   char date[32];
   std::strftime(date, sizeof date, "%Y-%m-%d", std::localtime(&now));
   const std::filesystem::path svg_path = results.parent_path() / "pot-quantization.svg";
-  write_atomically(svg_path, bar_chart_svg(rows, float_loss, control_loss));
+  const std::string corpus_name = corpus_label(corpus);
+  write_atomically(svg_path, bar_chart_svg(rows, float_loss, control_loss, corpus_name));
 
+  // The reference's figures belong to its corpus: beside any other corpus they would
+  // compare losses of different texts.
+  const bool on_reference_corpus = corpus == reference_corpus;
+  const gpt2_config& config = base.model->config();
   std::ostringstream md;
   md << "## PoT quantization\n\n"
-     << "The paper's tables on the default corpus (fortunes), nanoGPT config (4 layers, 4 heads, 128 channels, "
-        "block 64, batch 12): every block Linear weight (attn c_attn, attn c_proj, mlp c_fc, mlp c_proj) in PoT, "
+     << "The paper's tables on the corpus " << (on_reference_corpus ? "fortunes (the default)" : corpus_name)
+     << ", a model of " << config.n_layer << " layers, " << config.n_head << " heads, " << config.n_embd
+     << " channels, block " << config.block_size << " (batch " << settings.batch_size
+     << "): every block Linear weight (attn c_attn, attn c_proj, mlp c_fc, mlp c_proj) in PoT, "
         "per-tensor scale max|w| / 2^MaxExp, clamp, uint8 activations (moving-average min/max, 50 calibration "
         "batches); QAT "
      << settings.steps << " steps, fresh AdamW, constant lr 1e-4, identity STE, as ref_pot.py. Val loss is the mean "
      << "over " << settings.eval_batches << " fixed val batches (perplexity = exp(loss)).\n\n"
      << "Made by `" << command_line << "` on " << cpu_name() << ", " << date << " (" << std::fixed
-     << std::setprecision(0) << minutes << " min of wall time). The float model is " << float_path.string() << "; the reference's figures are "
-     << "PyTorch 1.13 on AMD Zen 5, one seed (/work/shared/reference/README.md); its batches come from another "
-     << "generator, so differences of a few 0.001 are noise.\n\n"
-     << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) | reference PTQ | reference QAT |\n|---|---|---|---|---|\n"
-     << "| float | " << fixed(float_loss) << " (" << std::setprecision(2) << std::exp(float_loss) << ") | "
+     << std::setprecision(0) << minutes << " min of wall time). The float model is " << portable_path(float_path)
+     << ". ";
+  if (on_reference_corpus)
+    md << "The reference's figures are PyTorch 1.13 on AMD Zen 5, one seed (the PyTorch reference's README.md); "
+       << "its batches come from another generator, so differences of a few 0.001 are noise.\n\n"
+       << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) | reference PTQ | reference QAT |\n|---|---|---|---|---|\n";
+  else
+    md << "The PyTorch reference's figures are for the corpus fortunes only, so none are shown here.\n\n"
+       << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) |\n|---|---|---|\n";
+  const auto reference_columns = [&](const char* ptq, const char* qat) {
+    return on_reference_corpus ? std::string(" ") + ptq + " | " + qat + " |" : std::string();
+  };
+  md << "| float | " << fixed(float_loss) << " (" << std::setprecision(2) << std::exp(float_loss) << ") | "
      << fixed(control_loss) << " (" << std::setprecision(2) << std::exp(control_loss)
-     << ") float control, same extra steps | 2.0149 | 1.9929 |\n";
+     << ") float control, same extra steps |" << reference_columns("2.0149", "1.9929") << "\n";
   for (std::size_t i = 0; i < rows.size(); ++i)
     md << "| " << rows[i].name << " | " << fixed(rows[i].ptq) << " (" << std::setprecision(2) << std::exp(rows[i].ptq)
-       << ") | " << fixed(rows[i].qat) << " (" << std::setprecision(2) << std::exp(rows[i].qat) << ") | "
-       << reference_rows[i].ptq << " | " << reference_rows[i].qat << " |\n";
+       << ") | " << fixed(rows[i].qat) << " (" << std::setprecision(2) << std::exp(rows[i].qat) << ") |"
+       << reference_columns(reference_rows[i].ptq, reference_rows[i].qat) << "\n";
   md << "\nQAT minus its float control: E7 log " << std::showpos << std::setprecision(4) << rows[4].qat - control_loss
      << std::noshowpos << " nats (the issue's target: within 0.03). Packed 4-bit weights save " << std::setprecision(1)
      << 100 * memory_saving << " % of their float32 bytes (codes + per-tensor scales).\n\n"

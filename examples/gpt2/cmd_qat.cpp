@@ -59,7 +59,8 @@ int run_qat(arguments& args) {
 
   loaded_model loaded = load_model(*model_path, settings.batch_size, 0, execution);
   const std::size_t T = loaded.model->config().block_size;
-  const token_split split = corpus_split(loaded.metadata.at("corpus"), loaded.tokenizer);
+  const token_split split =
+      corpus_split(required_metadata(loaded.metadata, "corpus", *model_path), loaded.tokenizer);
   fake_quant_hooks hooks(loaded.model->config(), options);
   install_calibrated_hooks(*loaded.model, hooks, split.train, calibration, settings.batch_size, T);
   const double before = validation_loss(*loaded.model, split.val, settings.batch_size, T, settings.eval_batches);

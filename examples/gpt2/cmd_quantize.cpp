@@ -52,7 +52,8 @@ int run_quantize(arguments& args) {
   constexpr std::size_t B = 12;
   loaded_model loaded = load_model(*model_path, B, 0, execution);
   const std::size_t T = loaded.model->config().block_size;
-  const token_split split = corpus_split(loaded.metadata.at("corpus"), loaded.tokenizer);
+  const token_split split =
+      corpus_split(required_metadata(loaded.metadata, "corpus", *model_path), loaded.tokenizer);
   fake_quant_hooks hooks(loaded.model->config(), options);
   std::cout << "calibrating " << activation_type_name(options.activations) << " activation observers on "
             << calibration.batches << " training batches\n";

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "atomic_file.hpp"
 #include "commands.hpp"
 #include "gpt2_checkpoint.hpp"
 #include "loss_plot.hpp"
@@ -52,16 +53,16 @@ token_split corpus_split(const std::string& data, const char_tokenizer& tokenize
 }
 
 training_outcome run_training(const training_session& session) {
-  std::filesystem::create_directories(session.out_directory);
+  require_writable_directory(session.out_directory);  // now, not at the first checkpoint
   const auto state_path = session.out_directory / "train_state.safetensors";
   const auto model_path = session.out_directory / "model.safetensors";
 
   std::optional<training_checkpoint> resumed;
   if (session.resume) resumed = load_training_checkpoint(*session.resume);
-  const std::string data = resumed ? resumed->metadata.at("corpus") : session.data;
+  const std::string data = resumed ? required_metadata(resumed->metadata, "corpus", *session.resume) : session.data;
   const std::u32string text = read_corpus(data);
   const char_tokenizer tokenizer =
-      resumed ? char_tokenizer::deserialize(resumed->metadata.at(tokenizer_metadata_key))
+      resumed ? stored_tokenizer(resumed->metadata, resumed->config.vocab_size, *session.resume)
               : char_tokenizer::from_text(text);
   const token_split split = split_train_val(tokenizer.encode(text));
   gpt2_config config = resumed ? resumed->config : session.config;
@@ -86,7 +87,20 @@ training_outcome run_training(const training_session& session) {
   progress_line progress(std::cout, options.steps, session.log_every);
   std::vector<double> step_seconds;
   auto previous = std::chrono::steady_clock::now();
-  run.run(options.steps, [&](const trainer& t) {
+  std::optional<std::size_t> saved_step;  // of the last checkpoint this run wrote
+  const auto train = [&](const trainer::step_callback& after_step) {
+    try {
+      run.run(options.steps, after_step);
+    } catch (const training_diverged& diverged) {
+      progress.finish();
+      const std::string kept =
+          saved_step ? "the last checkpoint, step " + std::to_string(*saved_step) + ", is " + state_path.string()
+          : session.resume ? "the resumed checkpoint " + session.resume->string() + " is unchanged"
+                           : "no checkpoint was written yet (--checkpoint-every)";
+      throw std::runtime_error(std::string(diverged.what()) + "; " + kept);
+    }
+  };
+  train([&](const trainer& t) {
     const auto now = std::chrono::steady_clock::now();
     const loss_point& point = t.state().curve.back();
     if (!std::isnan(point.val_loss)) {
@@ -102,6 +116,7 @@ training_outcome run_training(const training_session& session) {
         t.state().step != options.steps) {
       save_training_checkpoint(state_path, t, metadata);
       save_gpt2_checkpoint(model_path, config, t.model().parameters(), metadata);
+      saved_step = t.state().step;
     }
     previous = std::chrono::steady_clock::now();
   });
@@ -145,14 +160,14 @@ int run_train(arguments& args) {
   }
   session.data = args.text("data", session.data);
   gpt2_config& c = session.config;
-  c.n_layer = args.count("n-layer", c.n_layer);
-  c.n_head = args.count("n-head", c.n_head);
-  c.n_embd = args.count("n-embd", c.n_embd);
-  c.block_size = args.count("block", c.block_size);
+  c.n_layer = args.count("n-layer", c.n_layer, max_layers);
+  c.n_head = args.count("n-head", c.n_head, max_heads);
+  c.n_embd = args.count("n-embd", c.n_embd, max_channels);
+  c.block_size = args.count("block", c.block_size, max_sequence);
   training_options& o = session.options;
   o.sequence_length = c.block_size;
   o.steps = args.count("steps", o.steps);
-  o.batch_size = args.count("batch", o.batch_size);
+  o.batch_size = args.count("batch", o.batch_size, max_batch);
   o.learning_rate = args.real("lr", o.learning_rate);
   o.min_learning_rate = args.real("min-lr", o.min_learning_rate);
   o.warmup_steps = args.count("warmup", o.warmup_steps);

@@ -2,15 +2,14 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
-#include <system_error>
 
+#include "strict_number.hpp"
 #include "utf8.hpp"
 
 namespace gpt2 {
@@ -51,36 +50,36 @@ std::string arguments::text(const std::string& name, const std::string& fallback
 
 std::optional<std::string> arguments::optional_text(const std::string& name) { return take(name); }
 
-namespace {
-
-template <class Number>
-Number parse_number(const std::string& name, const std::string& value, const char* what) {
-  Number parsed{};
-  const auto result = std::from_chars(value.data(), value.data() + value.size(), parsed);
-  if (result.ec != std::errc{} || result.ptr != value.data() + value.size())
-    throw std::invalid_argument("pot: option --" + name + " needs " + what + ", got \"" + value + "\"");
-  return parsed;
-}
-
-}  // namespace
-
-std::size_t arguments::count(const std::string& name, std::size_t fallback) {
+std::size_t arguments::count(const std::string& name, std::size_t fallback, std::size_t largest) {
   const auto value = take(name);
-  return value ? parse_number<std::size_t>(name, *value, "a non-negative integer") : fallback;
+  if (!value) return fallback;
+  const auto parsed = parse_strict_number<std::size_t>(*value);
+  // A number too long for size_t is beyond any bound as well: say the bound.
+  const bool digits_only = !value->empty() && value->find_first_not_of("0123456789") == std::string::npos;
+  if (!parsed && !digits_only)
+    throw std::invalid_argument("pot: option --" + name + " needs a non-negative integer, got \"" + *value + "\"");
+  if (!parsed || *parsed > largest)
+    throw std::invalid_argument("pot: option --" + name + " must be at most " + std::to_string(largest) +
+                                ", got " + *value);
+  return *parsed;
 }
 
 std::uint64_t arguments::seed(const std::string& name, std::uint64_t fallback) {
   const auto value = take(name);
-  return value ? parse_number<std::uint64_t>(name, *value, "a non-negative integer") : fallback;
+  if (!value) return fallback;
+  const auto parsed = parse_strict_number<std::uint64_t>(*value);
+  if (!parsed)
+    throw std::invalid_argument("pot: option --" + name + " needs an integer from 0 to 2^64 - 1, got \"" + *value +
+                                "\"");
+  return *parsed;
 }
 
 double arguments::real(const std::string& name, double fallback) {
   const auto value = take(name);
   if (!value) return fallback;
-  const auto parsed = parse_number<double>(name, *value, "a number");
-  if (!std::isfinite(parsed))
-    throw std::invalid_argument("pot: option --" + name + " needs a finite number");
-  return parsed;
+  const auto parsed = parse_strict_number<double>(*value);
+  if (!parsed) throw std::invalid_argument("pot: option --" + name + " needs a finite number, got \"" + *value + "\"");
+  return *parsed;
 }
 
 void arguments::finish() const {
@@ -92,7 +91,7 @@ void arguments::finish() const {
 }
 
 pot::linalg::execution threads_option(arguments& args) {
-  const auto threads = static_cast<unsigned>(args.count("threads", 0));
+  const auto threads = static_cast<unsigned>(args.count("threads", 0, max_threads));
   // One pool for the program's lifetime: a training step makes about a hundred parallel
   // calls, and starting threads for each would cost more than some of them compute.
   // A later call asking for more threads than the pool has starts its own per call.
@@ -105,7 +104,7 @@ val_options read_val_options(arguments& args, const std::string& command) {
   const auto model = args.optional_text("model");
   options.data = args.optional_text("data");
   options.batches = args.count("batches", eval_batch_count);
-  options.batch = args.count("batch", 12);
+  options.batch = args.count("batch", 12, max_batch);
   options.execution = threads_option(args);
   args.finish();
   if (!model) throw std::invalid_argument("pot: " + command + " needs --model FILE (see --help)");

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -38,9 +39,11 @@ class arguments {
   std::string text(const std::string& name, const std::string& fallback);
   /// \brief The value of `--name` if given.
   std::optional<std::string> optional_text(const std::string& name);
-  /// \brief A non-negative integer option.
-  /// \throws std::invalid_argument naming the option if the value is not one
-  std::size_t count(const std::string& name, std::size_t fallback);
+  /// \brief A non-negative integer option of at most \p largest.
+  /// \throws std::invalid_argument naming the option if the value is not one, or naming
+  ///   the option and its bound if it is larger
+  std::size_t count(const std::string& name, std::size_t fallback,
+                    std::size_t largest = std::numeric_limits<std::size_t>::max());
   /// \brief A 64-bit seed.
   std::uint64_t seed(const std::string& name, std::uint64_t fallback);
   /// \brief A finite real option.
@@ -56,8 +59,21 @@ class arguments {
   std::map<std::string, bool> read_;
 };
 
-/// \brief `--threads N` (default 0: every hardware thread), on a thread pool that the
-/// first call creates and that lives as long as the program.
+/// \brief The most threads `--threads` may ask for: more only start threads that wait.
+inline constexpr std::size_t max_threads = 1024;
+
+/// \brief Bounds of the size options --n-layer, --n-head, --n-embd, --block and --batch:
+/// far above the models this program trains (GPT-2 XL: 48 layers, 25 heads, 1600
+/// channels, block 1024); a combination of values within them that does not fit in
+/// memory is reported by gpt2_model's memory check.
+inline constexpr std::size_t max_layers = 1024;
+inline constexpr std::size_t max_heads = 1024;
+inline constexpr std::size_t max_channels = 65536;
+inline constexpr std::size_t max_sequence = 65536;
+inline constexpr std::size_t max_batch = 65536;
+
+/// \brief `--threads N` (default 0: every hardware thread; at most max_threads), on a
+/// thread pool that the first call creates and that lives as long as the program.
 pot::linalg::execution threads_option(arguments& args);
 
 /// \brief The options of the subcommands that run a model over fixed val batches.

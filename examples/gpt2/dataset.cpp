@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "checked_size.hpp"
 #include "utf8.hpp"
 
 namespace gpt2 {
@@ -102,6 +103,9 @@ std::vector<token_batch> fixed_eval_batches(std::span<const std::int32_t> val,
                                             std::size_t batch_size, std::size_t sequence_length,
                                             std::size_t count, std::uint64_t seed) {
   batch_sampler sampler(val, batch_size, sequence_length, seed);
+  require_memory(checked_size(count) * batch_size * sequence_length * (2 * sizeof(std::int32_t)),
+                 std::to_string(count) + " fixed val batches of " + std::to_string(batch_size) + " x " +
+                     std::to_string(sequence_length) + " tokens");
   std::vector<token_batch> batches;
   batches.reserve(count);
   for (std::size_t i = 0; i < count; ++i) batches.push_back(sampler.next());

@@ -91,6 +91,7 @@ inline constexpr std::uint64_t eval_seed = 1234;
 
 /// \brief The fixed validation batches of common.py's protocol: \p count batches drawn
 /// from \p val with a generator seeded with \p seed, the same for every evaluation.
+/// \throws std::length_error if they would not fit in memory (see require_memory())
 std::vector<token_batch> fixed_eval_batches(std::span<const std::int32_t> val,
                                             std::size_t batch_size, std::size_t sequence_length,
                                             std::size_t count = eval_batch_count,

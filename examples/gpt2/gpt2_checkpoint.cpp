@@ -5,7 +5,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "checked_size.hpp"
+#include "file_error.hpp"
 #include "safetensors.hpp"
+#include "strict_number.hpp"
 
 namespace gpt2 {
 
@@ -15,6 +18,53 @@ constexpr std::string_view transformer_prefix = "transformer.";
 
 constexpr std::string_view config_keys[] = {"n_layer", "n_head", "n_embd", "block_size",
                                             "vocab_size"};
+
+/// One parameter tensor of every block "h.<i>.": its name after the prefix and its buffer
+/// shape in multiples of C, (rows C, cols C), or (rows C) for a vector (cols 0).
+struct block_tensor {
+  std::string_view suffix;
+  std::size_t rows;
+  std::size_t cols;
+  bool transposed;  // a Conv1D weight, stored [in, out] by Hugging Face
+};
+
+constexpr block_tensor block_tensors[] = {
+    {"ln_1.weight", 1, 0, false},        {"ln_1.bias", 1, 0, false},
+    {"attn.c_attn.weight", 3, 1, true},  {"attn.c_attn.bias", 3, 0, false},
+    {"attn.c_proj.weight", 1, 1, true},  {"attn.c_proj.bias", 1, 0, false},
+    {"ln_2.weight", 1, 0, false},        {"ln_2.bias", 1, 0, false},
+    {"mlp.c_fc.weight", 4, 1, true},     {"mlp.c_fc.bias", 4, 0, false},
+    {"mlp.c_proj.weight", 1, 4, true},   {"mlp.c_proj.bias", 1, 0, false},
+};
+
+std::string block_tensor_name(std::size_t layer, const block_tensor& t) {
+  return "h." + std::to_string(layer) + "." + std::string(t.suffix);
+}
+
+/// The buffer shape of \p t in a model of C channels.
+std::vector<std::size_t> block_tensor_shape(const block_tensor& t, std::size_t C) {
+  if (t.cols == 0) return {t.rows * C};
+  return {t.rows * C, t.cols * C};
+}
+
+/// The parameter count, from the sizes alone without listing the tensors: a config read
+/// from a file may name more blocks than there is memory for their names.
+/// \throws std::invalid_argument if it overflows size_t
+std::size_t checked_parameter_count(const gpt2_config& config) {
+  try {
+    const checked_size C = config.n_embd;
+    checked_size per_block = 0;
+    for (const block_tensor& t : block_tensors)
+      per_block += C * t.rows * (t.cols == 0 ? checked_size(1) : C * t.cols);
+    const checked_size embeddings = (checked_size(config.vocab_size) + config.block_size) * C;
+    return (embeddings + per_block * config.n_layer + C * 2).value();
+  } catch (const std::overflow_error&) {
+    throw std::invalid_argument("pot: gpt2 config: n_layer " + std::to_string(config.n_layer) + ", n_embd " +
+                                std::to_string(config.n_embd) + ", block_size " +
+                                std::to_string(config.block_size) + ", vocab_size " +
+                                std::to_string(config.vocab_size) + ": the parameter count overflows size_t");
+  }
+}
 
 std::size_t config_field(const gpt2_config& config, std::string_view key) {
   if (key == "n_layer") return config.n_layer;
@@ -70,9 +120,7 @@ class checkpoint_loader {
     }
   }
 
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw std::runtime_error("pot: " + path_.string() + ": " + problem);
-  }
+  [[noreturn]] void fail(const std::string& problem) const { throw_file_error(path_, problem); }
 
   const tensor& require(const std::string& name) const {
     const auto it = by_name_.find(name);
@@ -91,10 +139,15 @@ class checkpoint_loader {
     config.vocab_size = wte.shape[0];
     config.n_embd = wte.shape[1];
     config.block_size = wpe.shape[0];
+    std::size_t block_tensor_count = 0;
     for (const auto& [name, unused] : by_name_) {
       const auto index = block_index(name);
-      if (index && !is_ignored(name)) config.n_layer = std::max(config.n_layer, *index + 1);
+      if (index && !is_ignored(name)) {
+        config.n_layer = std::max(config.n_layer, *index + 1);
+        ++block_tensor_count;
+      }
     }
+    require_every_block(config.n_layer, block_tensor_count);
     const auto stored_head = metadata_number("n_head");
     if (stored_head && n_head && *stored_head != *n_head) {
       fail("n_head " + std::to_string(*n_head) + " was asked for, but the file says " +
@@ -121,7 +174,8 @@ class checkpoint_loader {
 
   std::vector<float> load_parameters(const gpt2_config& config) const {
     const auto parameters = gpt2_parameters(config);
-    std::vector<float> buffer(gpt2_parameter_count(config));
+    // Every shape is checked before the buffer is allocated: the buffer is then no
+    // larger than the tensors the file holds.
     std::set<std::string_view> used;
     for (const auto& p : parameters) {
       const auto& t = require(p.name);
@@ -129,9 +183,16 @@ class checkpoint_loader {
         fail("tensor '" + p.name + "' has shape " + shape_text(t.shape) + ", expected " +
              shape_text(p.hf_shape));
       }
+      used.insert(p.name);
+    }
+    for (const auto& [name, unused] : by_name_) {
+      if (!used.contains(name) && !is_ignored(name)) fail("unexpected tensor '" + name + "'");
+    }
+    std::vector<float> buffer(gpt2_parameter_count(config));
+    for (const auto& p : parameters) {
       std::vector<float> values;
       try {
-        values = t.to_floats();
+        values = require(p.name).to_floats();
       } catch (const std::invalid_argument& e) {
         fail(e.what());
       }
@@ -141,10 +202,6 @@ class checkpoint_loader {
       } else {
         std::copy(values.begin(), values.end(), destination.begin());
       }
-      used.insert(p.name);
-    }
-    for (const auto& [name, unused] : by_name_) {
-      if (!used.contains(name) && !is_ignored(name)) fail("unexpected tensor '" + name + "'");
     }
     return buffer;
   }
@@ -155,13 +212,22 @@ class checkpoint_loader {
   std::optional<std::size_t> metadata_number(std::string_view key) const {
     const auto it = file_.metadata.find(std::string(key));
     if (it == file_.metadata.end()) return std::nullopt;
-    const std::string& text = it->second;
-    std::size_t value = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (error != std::errc{} || end != text.data() + text.size()) {
-      fail("metadata entry " + std::string(key) + " = '" + text + "' is not a number");
-    }
+    const auto value = parse_strict_number<std::size_t>(it->second);
+    if (!value) fail("metadata entry " + std::string(key) + " = '" + it->second + "' is not a number");
     return value;
+  }
+
+  // n_layer comes from the largest "h.<i>." name, so one stray name could ask for any
+  // number of blocks: before anything is sized by n_layer, every block below it must be
+  // in the file. With fewer block tensors than n_layer blocks need, the first incomplete
+  // block lies below block_tensor_count / 12, so the search stays as short as the file.
+  void require_every_block(std::size_t n_layer, std::size_t block_tensor_count) const {
+    if (block_tensor_count / std::size(block_tensors) >= n_layer) return;
+    for (std::size_t layer = 0; layer < n_layer; ++layer)
+      for (const block_tensor& t : block_tensors)
+        if (!by_name_.contains(block_tensor_name(layer, t)))
+          fail("missing tensor '" + block_tensor_name(layer, t) + "' (the file names blocks up to h." +
+               std::to_string(n_layer - 1) + ")");
   }
 
   const std::filesystem::path& path_;
@@ -181,18 +247,19 @@ void validate(const gpt2_config& config) {
     throw std::invalid_argument("pot: gpt2 config: n_embd " + std::to_string(config.n_embd) +
                                 " is not a multiple of n_head " + std::to_string(config.n_head));
   }
+  (void)checked_parameter_count(config);  // throws if the buffer size overflows
 }
 
 std::vector<parameter_tensor> gpt2_parameters(const gpt2_config& config) {
-  validate(config);
+  validate(config);  // also bounds every size and offset below by the (fitting) total
   const std::size_t C = config.n_embd;
   std::vector<parameter_tensor> list;
+  list.reserve(4 + config.n_layer * std::size(block_tensors));
   std::size_t offset = 0;
   auto add = [&](std::string name, std::vector<std::size_t> shape, bool transposed) {
     std::vector<std::size_t> hf_shape = shape;
     if (transposed) std::reverse(hf_shape.begin(), hf_shape.end());
-    std::size_t size = 1;
-    for (std::size_t dim : shape) size *= dim;
+    const std::size_t size = checked_product(shape).value();
     const bool matrix = shape.size() == 2;
     list.push_back({std::move(name), std::move(shape), std::move(hf_shape), transposed, matrix,
                     offset, size});
@@ -200,29 +267,17 @@ std::vector<parameter_tensor> gpt2_parameters(const gpt2_config& config) {
   };
   add("wte.weight", {config.vocab_size, C}, false);
   add("wpe.weight", {config.block_size, C}, false);
-  for (std::size_t layer = 0; layer < config.n_layer; ++layer) {
-    const std::string h = "h." + std::to_string(layer) + ".";
-    add(h + "ln_1.weight", {C}, false);
-    add(h + "ln_1.bias", {C}, false);
-    add(h + "attn.c_attn.weight", {3 * C, C}, true);
-    add(h + "attn.c_attn.bias", {3 * C}, false);
-    add(h + "attn.c_proj.weight", {C, C}, true);
-    add(h + "attn.c_proj.bias", {C}, false);
-    add(h + "ln_2.weight", {C}, false);
-    add(h + "ln_2.bias", {C}, false);
-    add(h + "mlp.c_fc.weight", {4 * C, C}, true);
-    add(h + "mlp.c_fc.bias", {4 * C}, false);
-    add(h + "mlp.c_proj.weight", {C, 4 * C}, true);
-    add(h + "mlp.c_proj.bias", {C}, false);
-  }
+  for (std::size_t layer = 0; layer < config.n_layer; ++layer)
+    for (const block_tensor& t : block_tensors)
+      add(block_tensor_name(layer, t), block_tensor_shape(t, C), t.transposed);
   add("ln_f.weight", {C}, false);
   add("ln_f.bias", {C}, false);
   return list;
 }
 
 std::size_t gpt2_parameter_count(const gpt2_config& config) {
-  const auto list = gpt2_parameters(config);
-  return list.back().offset + list.back().size;
+  validate(config);
+  return checked_parameter_count(config);
 }
 
 const parameter_tensor& find_parameter(std::span<const parameter_tensor> parameters,

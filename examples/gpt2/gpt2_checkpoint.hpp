@@ -31,8 +31,9 @@ struct gpt2_config {
   friend bool operator==(const gpt2_config&, const gpt2_config&) = default;
 };
 
-/// \brief Checks that every size is positive and n_head divides n_embd.
-/// \throws std::invalid_argument naming the offending field
+/// \brief Checks that every size is positive, n_head divides n_embd and the parameter
+/// count fits in size_t.
+/// \throws std::invalid_argument naming the offending field, or every size on overflow
 void validate(const gpt2_config& config);
 
 /// \brief One parameter tensor: its name, shapes, and place in the parameter buffer.
@@ -56,7 +57,9 @@ struct parameter_tensor {
 /// \throws std::invalid_argument for an invalid config
 std::vector<parameter_tensor> gpt2_parameters(const gpt2_config& config);
 
-/// \brief Total number of floats in the parameter buffer of \p config.
+/// \brief Total number of floats in the parameter buffer of \p config, computed from the
+/// sizes (without listing the tensors, so it is cheap for any config).
+/// \throws std::invalid_argument for an invalid config (see validate())
 std::size_t gpt2_parameter_count(const gpt2_config& config);
 
 /// \brief The entry of \p parameters called \p name (without "transformer.").
@@ -76,7 +79,9 @@ struct gpt2_checkpoint {
 /// Names may carry the "transformer." prefix. The causal-mask buffers h.i.attn.bias and
 /// h.i.attn.masked_bias and a tied lm_head.weight are ignored. F32, F16 and BF16 are
 /// accepted. n_layer, n_embd, vocab_size and block_size come from the shapes; n_head
-/// from the "n_head" metadata entry, else from \p n_head.
+/// from the "n_head" metadata entry, else from \p n_head. Every block below the largest
+/// "h.<i>." name and every tensor's shape are checked before the buffer is allocated, so
+/// the buffer is never larger than the file's tensors.
 /// \throws std::runtime_error "pot: <path>: <problem>" for file errors (see
 ///   read_safetensors), a missing, unexpected or misshapen tensor, or an unknown n_head
 gpt2_checkpoint load_gpt2_checkpoint(const std::filesystem::path& path,

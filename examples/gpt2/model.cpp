@@ -15,6 +15,7 @@
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/matmul.hpp"
 #include "pot/nn/residual.hpp"
+#include "checked_size.hpp"
 #include "random.hpp"
 
 namespace gpt2 {
@@ -70,47 +71,51 @@ struct gpt2_model<Scalar>::activations {
 
 namespace {
 
-// Sizes of the arena's pieces, in the order they are laid out.
+// Sizes of the arena's pieces, in the order they are laid out. Size is std::size_t, or
+// checked_size to find out once, at construction, that none of them overflows.
+template <class Size = std::size_t>
 struct arena_layout {
-  std::size_t positions;  // maximum B * T
-  std::size_t C, V, NH, max_batch, max_sequence, n_layer;
+  Size positions;  // maximum B * T
+  Size C, V, NH, max_batch, max_sequence, n_layer;
 
-  std::size_t embedding() const { return positions * C; }
-  std::size_t per_layer() const {
+  Size embedding() const { return positions * C; }
+  Size per_layer() const {
     return positions * (C /*ln1*/ + 2 + 3 * C + C /*attention*/) +
            max_batch * NH * max_sequence * max_sequence +
            positions * (C /*attn_proj*/ + C /*residual2*/ + C /*ln2*/ + 2 + 4 * C + 4 * C +
                         C /*fc_proj*/ + C /*residual3*/);
   }
-  std::size_t head() const { return positions * (C + 2 + 2 * V + 1); }
-  std::size_t total() const { return embedding() + n_layer * per_layer() + head(); }
+  Size head() const { return positions * (C + 2 + 2 * V + 1); }
+  Size total() const { return embedding() + n_layer * per_layer() + head(); }
 
   // Offsets of the final LayerNorm and the loss tensors.
-  std::size_t lnf() const { return embedding() + n_layer * per_layer(); }
-  std::size_t lnf_mean() const { return lnf() + positions * C; }
-  std::size_t lnf_rstd() const { return lnf_mean() + positions; }
-  std::size_t logits() const { return lnf_rstd() + positions; }
-  std::size_t probs() const { return logits() + positions * V; }
-  std::size_t losses() const { return probs() + positions * V; }
+  Size lnf() const { return embedding() + n_layer * per_layer(); }
+  Size lnf_mean() const { return lnf() + positions * C; }
+  Size lnf_rstd() const { return lnf_mean() + positions; }
+  Size logits() const { return lnf_rstd() + positions; }
+  Size probs() const { return logits() + positions * V; }
+  Size losses() const { return probs() + positions * V; }
 };
 
-arena_layout layout_of(const gpt2_config& config, std::size_t max_batch, std::size_t max_sequence) {
-  return {max_batch * max_sequence, config.n_embd, config.vocab_size, config.n_head,
+template <class Size = std::size_t>
+arena_layout<Size> layout_of(const gpt2_config& config, std::size_t max_batch, std::size_t max_sequence) {
+  return {Size(max_batch) * max_sequence, config.n_embd, config.vocab_size, config.n_head,
           max_batch, max_sequence, config.n_layer};
 }
 
 // The gradient scratch: one residual-stream gradient, reused per-block scratch, dlogits.
+template <class Size = std::size_t>
 struct gradient_layout {
-  std::size_t positions, C, V;
-  std::size_t dresidual() const { return 0; }
-  std::size_t dln() const { return positions * C; }
-  std::size_t dqkv() const { return dln() + positions * C; }
-  std::size_t dattention() const { return dqkv() + positions * 3 * C; }
-  std::size_t dfc() const { return dattention() + positions * C; }
-  std::size_t dfc_gelu() const { return dfc() + positions * 4 * C; }
-  std::size_t dlogits() const { return dfc_gelu() + positions * 4 * C; }
-  std::size_t dlosses() const { return dlogits() + positions * V; }
-  std::size_t total() const { return dlosses() + positions; }
+  Size positions, C, V;
+  Size dresidual() const { return 0; }
+  Size dln() const { return positions * C; }
+  Size dqkv() const { return dln() + positions * C; }
+  Size dattention() const { return dqkv() + positions * 3 * C; }
+  Size dfc() const { return dattention() + positions * C; }
+  Size dfc_gelu() const { return dfc() + positions * 4 * C; }
+  Size dlogits() const { return dfc_gelu() + positions * 4 * C; }
+  Size dlosses() const { return dlogits() + positions * V; }
+  Size total() const { return dlosses() + positions; }
 };
 
 }  // namespace
@@ -126,12 +131,30 @@ gpt2_model<Scalar>::gpt2_model(const gpt2_config& config, std::size_t max_batch,
     throw std::invalid_argument("pot: gpt2_model sequence length " + std::to_string(max_sequence) +
                                 " exceeds the model's block_size " +
                                 std::to_string(config_.block_size));
+  // Everything this model allocates, checked before any of it is: the sizes may come
+  // from a file or the command line.
+  try {
+    const arena_layout<checked_size> checked = layout_of<checked_size>(config_, max_batch, max_sequence);
+    const checked_size elements =
+        checked_size(gpt2_parameter_count(config_)) * 2 + checked.total() +
+        gradient_layout<checked_size>{checked.positions, config_.n_embd, config_.vocab_size}.total();
+    require_memory(elements * sizeof(Scalar),
+                   "a model of n_layer " + std::to_string(config_.n_layer) + ", n_head " +
+                       std::to_string(config_.n_head) + ", n_embd " + std::to_string(config_.n_embd) +
+                       ", block " + std::to_string(config_.block_size) + ", vocab " +
+                       std::to_string(config_.vocab_size) + " for batches of " + std::to_string(max_batch) +
+                       " x " + std::to_string(max_sequence) + " (parameters, gradients, activations)");
+  } catch (const std::overflow_error&) {
+    throw std::length_error("pot: a model of n_layer " + std::to_string(config_.n_layer) + ", n_embd " +
+                            std::to_string(config_.n_embd) + " for batches of " + std::to_string(max_batch) +
+                            " x " + std::to_string(max_sequence) + " has more activations than size_t counts");
+  }
   tensors_ = gpt2_parameters(config_);
   parameters_.assign(gpt2_parameter_count(config_), Scalar(0));
   gradients_.assign(parameters_.size(), Scalar(0));
   const arena_layout layout = layout_of(config_, max_batch, max_sequence);
   arena_.assign(layout.total(), Scalar(0));
-  gradient_arena_.assign(gradient_layout{layout.positions, config_.n_embd, config_.vocab_size}.total(),
+  gradient_arena_.assign(gradient_layout<>{layout.positions, config_.n_embd, config_.vocab_size}.total(),
                          Scalar(0));
   used_weights_.assign(config_.n_layer * linear_kind_count, nullptr);
 }
@@ -359,7 +382,7 @@ void gpt2_model<Scalar>::backward() {
   const std::size_t V = config_.vocab_size;
   const std::size_t NH = config_.n_head;
   const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  const gradient_layout scratch{layout.positions, C, V};
+  const gradient_layout<> scratch{layout.positions, C, V};
   Scalar* g = gradient_arena_.data();
   Scalar* dresidual = g + scratch.dresidual();  // (B, T, C) gradient of the residual stream
   Scalar* dln = g + scratch.dln();              // (B, T, C)

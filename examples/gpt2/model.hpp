@@ -94,7 +94,9 @@ class gpt2_model {
  public:
   /// \brief A model of \p config with all parameters zero, able to run batches of up to
   /// \p max_batch sequences of up to \p max_sequence tokens (<= block_size).
-  /// \throws std::invalid_argument for an invalid config or sizes
+  /// \throws std::invalid_argument for an invalid config or sizes; std::length_error,
+  ///   before allocating, if parameters, gradients and activations together would not fit
+  ///   in this machine's memory (see require_memory())
   gpt2_model(const gpt2_config& config, std::size_t max_batch, std::size_t max_sequence,
              pot::linalg::execution execution = {});
 

@@ -15,6 +15,18 @@ namespace gpt2 {
 /// \brief The metadata key under which checkpoints store the char tokenizer.
 inline constexpr const char* tokenizer_metadata_key = "tokenizer";
 
+/// \brief The metadata entry \p key of \p file.
+/// \throws std::runtime_error "pot: <file>: has no metadata entry "<key>"", so a file
+///   written by another program fails with its name instead of "map::at"
+const std::string& required_metadata(const std::map<std::string, std::string>& metadata, const std::string& key,
+                                     const std::filesystem::path& file);
+
+/// \brief The char tokenizer stored in \p file's \p metadata, for a model of \p vocab_size.
+/// \throws std::runtime_error naming the file if it is missing, not a serialized tokenizer,
+///   or of another size
+char_tokenizer stored_tokenizer(const std::map<std::string, std::string>& metadata, std::size_t vocab_size,
+                                const std::filesystem::path& file);
+
 /// \brief A model read from a checkpoint, with the tokenizer stored beside it.
 struct loaded_model {
   std::unique_ptr<gpt2_model<float>> model;

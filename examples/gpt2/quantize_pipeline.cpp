@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "dataset.hpp"
+#include "model_io.hpp"
 #include "trainer.hpp"
 
 namespace gpt2 {
@@ -135,7 +136,9 @@ void print_comparison(std::ostream& out, const path_comparison& c, unsigned thre
 void report_packed_model(std::ostream& out, const val_options& options) {
   const packed_model packed = load_packed_model(options.model);
   const char_tokenizer tokenizer = packed_tokenizer(packed);
-  const token_split split = corpus_split(options.data ? *options.data : packed.metadata.at("corpus"), tokenizer);
+  const std::string corpus =
+      options.data ? *options.data : required_metadata(packed.metadata, "corpus", options.model);
+  const token_split split = corpus_split(corpus, tokenizer);
   print_weight_memory(out, packed);
   print_comparison(out, compare_paths(packed, split.val, options.batch, options.batches, options.execution),
                    pot::linalg::thread_count(options.execution));

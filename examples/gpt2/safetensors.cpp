@@ -5,7 +5,6 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -14,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
+#include "checked_size.hpp"
+#include "file_error.hpp"
 
 namespace gpt2 {
 
@@ -38,20 +39,20 @@ std::optional<dtype> parse_dtype(std::string_view name) {
   return std::nullopt;
 }
 
-/// Product of the dimensions, or nullopt if it does not fit in size_t.
-std::optional<std::size_t> checked_element_count(std::span<const std::size_t> shape) {
-  std::size_t count = 1;
-  for (std::size_t dim : shape) {
-    if (dim != 0 && count > std::numeric_limits<std::size_t>::max() / dim) return std::nullopt;
-    count *= dim;
+/// Whether \p shape of \p type holds exactly \p bytes (false when its size overflows).
+bool shape_fits_bytes(std::span<const std::size_t> shape, dtype type, std::uint64_t bytes) {
+  try {
+    return (checked_product(shape) * dtype_size(type)).value() == bytes;
+  } catch (const std::overflow_error&) {
+    return false;
   }
-  return count;
 }
 
 template <class T>
 std::vector<T> reinterpret_elements(const tensor& t) {
   std::vector<T> values(t.bytes.size() / sizeof(T));
-  std::memcpy(values.data(), t.bytes.data(), values.size() * sizeof(T));
+  // An empty tensor has no storage: memcpy from a null pointer is undefined even for 0 bytes.
+  if (!values.empty()) std::memcpy(values.data(), t.bytes.data(), values.size() * sizeof(T));
   return values;
 }
 
@@ -67,9 +68,7 @@ class header_parser {
  public:
   explicit header_parser(const std::filesystem::path& path) : path_(path) {}
 
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw std::runtime_error("pot: " + path_.string() + ": " + problem);
-  }
+  [[noreturn]] void fail(const std::string& problem) const { throw_file_error(path_, problem); }
 
   std::vector<std::size_t> parse_shape(const std::string& name, const nlohmann::json& shape) const {
     if (!shape.is_array()) fail("tensor '" + name + "': \"shape\" is not an array");
@@ -110,9 +109,7 @@ class header_parser {
            std::to_string(end) + ") lie outside the data buffer of " +
            std::to_string(buffer_size) + " bytes (truncated file?)");
     }
-    const auto count = checked_element_count(shape);
-    if (!count || *count > (end - begin) / dtype_size(*type) ||
-        *count * dtype_size(*type) != end - begin) {
+    if (!shape_fits_bytes(shape, *type, end - begin)) {
       fail("tensor '" + name + "': shape " + entry["shape"].dump() + " of " +
            dtype_json.get<std::string>() + " does not match its " + std::to_string(end - begin) +
            " bytes of data");
@@ -135,8 +132,7 @@ class header_parser {
 };
 
 void require_consistent(const tensor& t) {
-  const auto count = checked_element_count(t.shape);
-  if (!count || *count > t.bytes.size() || *count * dtype_size(t.type) != t.bytes.size()) {
+  if (!shape_fits_bytes(t.shape, t.type, t.bytes.size())) {
     throw std::invalid_argument("pot: tensor '" + t.name + "' holds " +
                                 std::to_string(t.bytes.size()) +
                                 " bytes, which does not match its shape and dtype");
@@ -188,9 +184,11 @@ float bfloat16_to_float(std::uint16_t bits) {
 }
 
 std::size_t tensor::element_count() const {
-  const auto count = checked_element_count(shape);
-  if (!count) throw std::invalid_argument("pot: tensor '" + name + "': shape overflows size_t");
-  return *count;
+  try {
+    return checked_product(shape).value();
+  } catch (const std::overflow_error&) {
+    throw std::invalid_argument("pot: tensor '" + name + "': shape overflows size_t");
+  }
 }
 
 std::vector<float> tensor::to_floats() const {
@@ -274,7 +272,8 @@ safetensors_file read_safetensors(const std::filesystem::path& path) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double (1e400).
     parser.fail(std::string("invalid JSON header: ") + e.what());
   }
   if (!header.is_object()) parser.fail("JSON header is not an object");
@@ -302,9 +301,11 @@ safetensors_file read_safetensors(const std::filesystem::path& path) {
   for (auto& extent : extents) {
     tensor t{std::move(extent.name), extent.type, std::move(extent.shape), {}};
     t.bytes.resize(extent.end - extent.begin);
-    in.seekg(static_cast<std::streamoff>(buffer_begin + extent.begin));
-    in.read(reinterpret_cast<char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
-    if (!in) parser.fail("read error in the data of tensor '" + t.name + "'");
+    if (!t.bytes.empty()) {
+      in.seekg(static_cast<std::streamoff>(buffer_begin + extent.begin));
+      in.read(reinterpret_cast<char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+      if (!in) parser.fail("read error in the data of tensor '" + t.name + "'");
+    }
     contents.tensors.push_back(std::move(t));
   }
   return contents;

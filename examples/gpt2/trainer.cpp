@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "atomic_file.hpp"
+#include "file_error.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/adamw.hpp"
 #include "pot/nn/layer_execution.hpp"
 #include "pot/nn/vectorize.hpp"
 #include "safetensors.hpp"
+#include "strict_number.hpp"
 
 namespace gpt2 {
 
@@ -105,7 +107,6 @@ double trainer::evaluate() {
 }
 
 void trainer::clip_gradients() {
-  if (options_.gradient_clip == 0) return;
   const std::span<float> gradients = model_.gradients();
   const pot::linalg::execution threads =
       pot::nn::layer_execution<float>(model_.execution(), gradients.size());
@@ -125,6 +126,10 @@ void trainer::clip_gradients() {
   }, threads);
   double squares = 0.0;
   for (const double value : block_squares) squares += value;
+  // Checked with clipping off too: an update by a non-finite gradient would leave
+  // parameters that every later checkpoint carries.
+  require_finite(squares, "the gradient norm");
+  if (options_.gradient_clip == 0) return;
   // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
   const double coefficient = options_.gradient_clip / (std::sqrt(squares) + 1e-6);
   if (coefficient >= 1.0) return;
@@ -150,16 +155,27 @@ void trainer::update_parameters(double learning_rate) {
   }
 }
 
+void trainer::require_finite(double value, const char* what) const {
+  if (std::isfinite(value)) return;
+  throw training_diverged("pot: training diverged at step " + std::to_string(state_.step) + ": " + what +
+                          " is " + std::to_string(value) + " (learning rate " +
+                          exact_decimal(cosine_learning_rate(state_.step, options_)) +
+                          "); stopped with the state of the last finished step");
+}
+
 float trainer::train_step() {
   const double learning_rate = cosine_learning_rate(state_.step, options_);
   sampler_.restore(state_.sampler_state);
   const token_batch batch = sampler_.next();
-  state_.sampler_state = sampler_.state();
   const float loss =
       model_.forward(batch.inputs, batch.targets, batch.batch_size, batch.sequence_length);
+  // A diverged step stops before it changes the state (parameters, moments, batch
+  // generator), so the run can still be saved as it was after the last good step.
+  require_finite(loss, "the training loss");
   model_.backward();
   clip_gradients();
   update_parameters(learning_rate);
+  state_.sampler_state = sampler_.state();
   if (state_.curve.empty() || state_.curve.back().step != state_.step)
     state_.curve.push_back({state_.step, loss, not_measured, static_cast<float>(learning_rate)});
   else {
@@ -171,15 +187,18 @@ float trainer::train_step() {
 }
 
 void trainer::run(std::size_t stop_at, const step_callback& after_step) {
+  const auto record_val_loss = [&] {
+    const double loss = evaluate();
+    require_finite(loss, "the val loss");
+    state_.curve.push_back({state_.step, not_measured, static_cast<float>(loss), not_measured});
+  };
   const std::size_t last = std::min(stop_at, options_.steps);
   while (state_.step < last) {
-    if (options_.eval_every != 0 && state_.step % options_.eval_every == 0)
-      state_.curve.push_back({state_.step, not_measured, static_cast<float>(evaluate()), not_measured});
+    if (options_.eval_every != 0 && state_.step % options_.eval_every == 0) record_val_loss();
     train_step();
     if (after_step) after_step(*this);
   }
-  if (state_.step == options_.steps && !finished())
-    state_.curve.push_back({state_.step, not_measured, static_cast<float>(evaluate()), not_measured});
+  if (state_.step == options_.steps && !finished()) record_val_loss();
 }
 
 namespace {
@@ -220,16 +239,12 @@ class metadata_reader {
   template <class Number>
   Number number(const std::string& key) const {
     const std::string& value = text(key);
-    Number parsed{};
-    const auto result = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (result.ec != std::errc{} || result.ptr != value.data() + value.size())
-      fail("metadata entry \"" + key + "\" = \"" + value + "\" is not a number");
-    return parsed;
+    const auto parsed = parse_strict_number<Number>(value);
+    if (!parsed) fail("metadata entry \"" + key + "\" = \"" + value + "\" is not a number");
+    return *parsed;
   }
 
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw std::runtime_error("pot: " + path_.string() + ": " + problem);
-  }
+  [[noreturn]] void fail(const std::string& problem) const { throw_file_error(path_, problem); }
 
  private:
   const std::filesystem::path& path_;
@@ -280,7 +295,7 @@ training_checkpoint load_training_checkpoint(const std::filesystem::path& path) 
                        meta.number<std::size_t>("config.block_size"),
                        meta.number<std::size_t>("config.vocab_size")};
   try {
-    validate(checkpoint.config);
+    validate(checkpoint.config);  // also: the parameter count below fits in size_t
   } catch (const std::invalid_argument& error) {
     meta.fail(error.what());
   }
@@ -302,6 +317,14 @@ training_checkpoint load_training_checkpoint(const std::filesystem::path& path) 
   o.seed = meta.number<std::uint64_t>("train.seed");
   checkpoint.state.step = meta.number<std::size_t>("state.step");
   checkpoint.state.sampler_state = meta.number<std::uint64_t>("state.sampler");
+  try {
+    o.validate();
+  } catch (const std::invalid_argument& error) {
+    meta.fail(error.what());
+  }
+  if (checkpoint.state.step > o.steps)
+    meta.fail("state.step " + std::to_string(checkpoint.state.step) + " is past the run's " +
+              std::to_string(o.steps) + " steps");
 
   const std::size_t count = gpt2_parameter_count(checkpoint.config);
   auto vector_of = [&](const char* name) {
@@ -320,8 +343,15 @@ training_checkpoint load_training_checkpoint(const std::filesystem::path& path) 
     meta.fail("has no (rows, 4) tensor \"loss_curve\"");
   const std::vector<float> rows = curve->to_floats();
   for (std::size_t i = 0; i < rows.size(); i += 4) {
-    checkpoint.state.curve.push_back(
-        {static_cast<std::size_t>(rows[i]), rows[i + 1], rows[i + 2], rows[i + 3]});
+    // A row's step is a whole number from 0 to the state's step (the final val loss sits
+    // at that step itself), in order: anything else is not a curve this program wrote.
+    const float step = rows[i];
+    const float previous = checkpoint.state.curve.empty() ? 0.0f : static_cast<float>(checkpoint.state.curve.back().step);
+    if (!(step >= previous && step <= static_cast<float>(checkpoint.state.step)) || step != std::floor(step))
+      meta.fail("loss_curve row " + std::to_string(i / 4) + " has step " + std::to_string(step) +
+                ", not a step from " + std::to_string(previous) + " to state.step " +
+                std::to_string(checkpoint.state.step));
+    checkpoint.state.curve.push_back({static_cast<std::size_t>(step), rows[i + 1], rows[i + 2], rows[i + 3]});
   }
   for (const auto& [key, value] : file.metadata) {
     if (!key.starts_with("config.") && !key.starts_with("train.") && !key.starts_with("state."))

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,14 @@ struct optimizer_state {
   std::vector<loss_point> curve;        ///< the loss curve so far
 };
 
+/// \brief Thrown when a loss or the gradient norm is not finite (the run diverged, e.g.
+/// at too high a learning rate). The trainer's state is still that after the last
+/// finished step: the diverged step changed nothing.
+class training_diverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// \brief Trains a float model on a token stream.
 class trainer {
  public:
@@ -79,9 +88,11 @@ class trainer {
 
   /// \brief Runs until step() == min(\p stop_at, options.steps); at options.steps it
   /// also records the final val loss. \p after_step runs after every step.
+  /// \throws training_diverged for a non-finite training or val loss or gradient norm
   void run(std::size_t stop_at, const step_callback& after_step = {});
 
   /// \brief One optimizer step on the next training batch; returns its loss.
+  /// \throws training_diverged (see run())
   float train_step();
 
   /// \brief Mean loss over the fixed val batches (common.py's evaluate()).
@@ -94,6 +105,7 @@ class trainer {
   [[nodiscard]] bool finished() const noexcept;
 
  private:
+  void require_finite(double value, const char* what) const;
   void clip_gradients();
   void update_parameters(double learning_rate);
 

@@ -88,4 +88,8 @@ TEST_CASE("BPE errors name the problem") {
   CHECK_THROWS_WITH_AS(gpt2::bpe_tokenizer::from_files(data_dir / "encoder.json", dir / "absent.bpe"),
                        doctest::Contains("absent.bpe: cannot open"), std::runtime_error);
   CHECK_THROWS_AS(gpt2::bpe_tokenizer({{"a", 0}, {"b", 0}}, {}), std::invalid_argument);
+  // Found by fuzzing: a repeated id escaped from_files as an invalid_argument without the file.
+  std::ofstream(dir / "twice.json") << "{\"a\": 2, \"b\": 2}";
+  CHECK_THROWS_WITH_AS(gpt2::bpe_tokenizer::from_files(dir / "twice.json", data_dir / "vocab.bpe"),
+                       doctest::Contains("twice.json: BPE vocabulary gives id 2 twice"), std::runtime_error);
 }

@@ -3,8 +3,10 @@ batch; loss, logits and every parameter gradient must agree within float toleran
 
 usage: python3 dump_crosscheck.py GPT2_PROGRAM WORK_DIRECTORY
 Exits 77 (skipped) without torch and numpy, 1 on any mismatch.
-The model is the reference's model.py (/work/shared/reference) when present, otherwise
-the inline equivalent below (the same architecture, written out functionally).
+The model is the PyTorch reference's model.py, found beside the repository in
+../shared/reference (CI provides it), otherwise the inline equivalent below (the same
+architecture, written out functionally). Under CI=true a missing reference is an error:
+CI must compare against the reference itself.
 """
 import json
 import math
@@ -21,7 +23,8 @@ except ImportError:
     sys.exit(77)
 
 N_LAYER, N_HEAD, C, BLOCK, VOCAB, B, T = 2, 2, 8, 5, 11, 2, 5
-REFERENCE = "/work/shared/reference"
+REPOSITORY = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+REFERENCE = os.path.join(REPOSITORY, "..", "shared", "reference")
 CONV1D = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 
 
@@ -101,7 +104,13 @@ def main():
     program, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(0)
-    model = reference_model() if os.path.exists(os.path.join(REFERENCE, "model.py")) else InlineGPT()
+    have_reference = os.path.exists(os.path.join(REFERENCE, "model.py"))
+    if not have_reference and os.environ.get("CI") == "true":
+        print(f"the PyTorch reference is missing: no model.py in {os.path.normpath(REFERENCE)} "
+              "(CI provides ../shared beside the repository)")
+        sys.exit(1)
+    print("model: " + ("the reference's model.py" if have_reference else "the inline equivalent (no reference found)"))
+    model = reference_model() if have_reference else InlineGPT()
     params = {n: p for n, p in model.named_parameters()}
     with torch.no_grad():  # far from GPT-2's small init, so every nonlinearity matters
         for name, p in params.items():

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "safetensors.hpp"
 #include "temporary_directory.hpp"
@@ -87,6 +88,25 @@ TEST_CASE("invalid configs are refused with the field named") {
   config.vocab_size = 0;
   CHECK_THROWS_WITH_AS(gpt2::validate(config), doctest::Contains("vocab_size must be positive"),
                        std::invalid_argument);
+}
+
+TEST_CASE("a config whose parameter count overflows size_t is refused, not wrapped") {
+  // 2^62 channels: C * C wraps to 0 in 64 bits, which once made a model of no storage.
+  const gpt2::gpt2_config huge{.n_layer = 1, .n_head = 1, .n_embd = std::size_t{1} << 62, .block_size = 2,
+                               .vocab_size = 1};
+  CHECK_THROWS_WITH_AS(gpt2::validate(huge), doctest::Contains("the parameter count overflows size_t"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(gpt2::gpt2_parameter_count(huge), doctest::Contains("n_embd 4611686018427387904"),
+                       std::invalid_argument);
+  CHECK_THROWS_AS(gpt2::gpt2_parameters(huge), std::invalid_argument);
+  auto many_blocks = tiny;
+  many_blocks.n_layer = std::numeric_limits<std::size_t>::max() / 100;
+  CHECK_THROWS_AS(gpt2::gpt2_parameter_count(many_blocks), std::invalid_argument);
+  // The count is computed without listing the tensors, and agrees with the list.
+  for (const gpt2::gpt2_config config : {tiny, gpt2::gpt2_config{3, 4, 8, 7, 11}, gpt2::gpt2_config{1, 1, 1, 1, 1}}) {
+    const auto list = gpt2::gpt2_parameters(config);
+    CHECK(gpt2::gpt2_parameter_count(config) == list.back().offset + list.back().size);
+  }
 }
 
 TEST_CASE("save then load gives the same parameters bit for bit, Conv1D weights stored [in, out]") {
@@ -195,6 +215,17 @@ TEST_CASE("bad checkpoints give errors naming the file and the problem") {
         }).find("expected a float dtype") != std::string::npos);
   CHECK(load_error(dir / "good.safetensors", 4).find("n_head 4 was asked for, but the file says 2") !=
         std::string::npos);
+  // n_layer comes from the largest block name: one stray name must not size anything
+  // before the blocks below it are found missing (it once asked for 10^8 blocks).
+  CHECK(variant("far.safetensors", [](gpt2::safetensors_file& f) {
+          f.tensors.push_back(gpt2::make_f32_tensor("h.99999999.ln_1.weight", {4}, std::vector<float>(4)));
+        }).find("far.safetensors: missing tensor 'h.2.ln_1.weight' (the file names blocks up to h.99999999)") !=
+        std::string::npos);
+  for (const char* number : {"-1", " 2", "2 ", "two", "18446744073709551616"}) {
+    CAPTURE(number);
+    CHECK(variant("n_head.safetensors", [&](gpt2::safetensors_file& f) { f.metadata["n_head"] = number; })
+              .find("metadata entry n_head = '" + std::string(number) + "' is not a number") != std::string::npos);
+  }
 
   // Truncated: cut the last 10 bytes off a good checkpoint.
   const auto truncated = dir / "truncated.safetensors";

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model.hpp"
+#include "safetensors.hpp"
 #include "packed_model.hpp"
 #include "pot/core/packing.hpp"
 #include "pot/linalg/thread_pool.hpp"
@@ -129,6 +130,64 @@ TEST_CASE("a packed model survives a save/load round trip exactly") {
   }
   // 4-bit codes: 4 layers' worth of (3C + C + 4C + 4C) C = 12 * 64 weights per block.
   CHECK(packed.float32_weight_bytes() == 2 * 12 * 64 * 4);
+}
+
+TEST_CASE("a bad packed model file gets one error naming the file, before anything is sized by it") {
+  gpt2::gpt2_model<float> source(tiny, batch, sequence, {1});
+  randomize(source, 3);
+  gpt2_test::temporary_directory directory;
+  const auto good_path = directory / "packed.safetensors";
+  gpt2::save_packed_model(good_path, calibrated_packed_model(source, gpt2::activation_type::uint8));
+  const gpt2::safetensors_file good = gpt2::read_safetensors(good_path);
+  const auto load_error = [&](const auto& edit) {
+    gpt2::safetensors_file file = good;
+    edit(file);
+    const auto path = directory / "bad.safetensors";
+    gpt2::write_safetensors(path, file);
+    try {
+      gpt2::load_packed_model(path);
+    } catch (const std::runtime_error& error) {
+      return std::string(error.what());
+    }
+    return std::string("(loaded)");
+  };
+  const auto with_metadata = [](const std::string& key, const std::string& value) {
+    return [=](gpt2::safetensors_file& file) { file.metadata[key] = value; };
+  };
+  const auto path_prefix = "pot: " + (directory / "bad.safetensors").string() + ": ";
+  // Sizes come from the metadata: each is held against the file's tensors before the
+  // model allocates (a vocab_size of 10^9 once took 15 GB and 48 s to refuse).
+  CHECK(load_error(with_metadata("vocab_size", "1000000000")) ==
+        path_prefix + "tensor wte.weight has shape [11, 8], expected [1000000000, 8]");
+  CHECK(load_error(with_metadata("n_layer", "1000000000")) == path_prefix + "missing tensor h.2.ln_1.weight");
+  CHECK(load_error(with_metadata("n_layer", "1")) == path_prefix + "unexpected tensor h.1.ln_1.weight");
+  for (const char* number : {"-1", " 2", "2x", "two", ""}) {
+    CAPTURE(number);
+    CHECK(load_error(with_metadata("n_layer", number)) ==
+          path_prefix + "metadata entry n_layer = '" + number + "' is not a count");
+  }
+  CHECK(load_error([](gpt2::safetensors_file& file) { file.metadata.erase("pot.activations"); }) ==
+        path_prefix + "missing metadata entry pot.activations");
+  // A zero point beyond int32 was once truncated to the low 32 bits (4294967301 -> 5).
+  CHECK(load_error([](gpt2::safetensors_file& file) {
+          for (gpt2::tensor& t : file.tensors)
+            if (t.name == "h.0.mlp.c_fc.input_zero_point") {
+              const std::int64_t value = 4294967301;
+              t.type = gpt2::dtype::I64;
+              t.bytes.resize(sizeof value);
+              std::memcpy(t.bytes.data(), &value, sizeof value);
+            }
+        }) == path_prefix + "tensor h.0.mlp.c_fc.input_zero_point holds 4294967301, which is no 8-bit zero point");
+  CHECK(load_error([](gpt2::safetensors_file& file) {
+          for (gpt2::tensor& t : file.tensors)
+            if (t.name == "h.1.attn.c_proj.weight_codes") {
+              t.type = gpt2::dtype::I32;  // the same shape, 4 bytes a code
+              t.bytes.resize(t.bytes.size() * 4);
+            }
+        }) == path_prefix + "tensor h.1.attn.c_proj.weight_codes is I32, expected U8");
+  CHECK(load_error([](gpt2::safetensors_file& file) {
+          std::erase_if(file.tensors, [](const gpt2::tensor& t) { return t.name == "h.1.mlp.c_proj.input_scale"; });
+        }) == path_prefix + "missing tensor h.1.mlp.c_proj.input_scale");
 }
 
 TEST_CASE("the integer path of one Linear is the exact sum rounded once") {

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -158,6 +161,8 @@ TEST_CASE("a bad file gets an error that names the file and the problem") {
        hand_made_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,0]}})", ""),
        "does not match"},
       {"metadata not strings", hand_made_file(R"({"__metadata__":{"n":1}})", ""), "'n' is not a string"},
+      {"a number beyond double", hand_made_file(R"({"w":{"dtype":"U8","shape":[1e400],"data_offsets":[0,1]}})", good_data),
+       "invalid JSON header"},
   };
   for (const auto& bad : cases) {
     CAPTURE(bad.what);
@@ -234,4 +239,66 @@ TEST_CASE("a successful save replaces the previous file") {
   std::size_t entries = 0;
   for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++entries;
   CHECK(entries == 1);
+}
+
+TEST_CASE("an empty tensor reads back as no elements") {
+  // An empty tensor has no storage; its elements come out without copying from it.
+  const gpt2_test::temporary_directory dir;
+  gpt2::safetensors_file file;
+  file.tensors.push_back({"floats", dtype::F32, {0, 4}, {}});
+  file.tensors.push_back({"halves", dtype::F16, {3, 0}, {}});
+  file.tensors.push_back({"ints", dtype::I32, {0}, {}});
+  gpt2::write_safetensors(dir / "empty.safetensors", file);
+  const auto read = gpt2::read_safetensors(dir / "empty.safetensors");
+  REQUIRE(read.tensors.size() == 3);
+  CHECK(read.find("floats")->to_floats().empty());
+  CHECK(read.find("halves")->to_floats().empty());
+  CHECK(read.find("ints")->to_integers().empty());
+}
+
+TEST_CASE("a writer removes the temporaries that killed writers of its target left, and nothing else") {
+  const gpt2_test::temporary_directory dir;
+  const auto path = dir / "ckpt.safetensors";
+  // A process id that is gone: a child that has exited and been reaped.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  REQUIRE(::waitpid(child, nullptr, 0) == child);
+  const std::string dead = std::to_string(child), alive = std::to_string(::getppid());
+  const std::string stale = "ckpt.safetensors.tmp." + dead;
+  const std::string kept[] = {"ckpt.safetensors.tmp." + alive,      // its writer still runs
+                              "ckpt.safetensors.tmp." + dead + "x",  // not a temporary's name
+                              "ckpt.safetensors.tmp.0" + dead,       // not as a writer names it
+                              "other.safetensors.tmp." + dead};      // another target's
+  write_all(dir / stale, "half written");
+  for (const auto& name : kept) write_all(dir / name, "keep");
+
+  gpt2::atomic_file_writer writer(path);
+  writer.write(std::as_bytes(std::span(std::string_view("new"))));
+  writer.commit();
+  CHECK(read_all(path) == "new");
+  CHECK_FALSE(std::filesystem::exists(dir / stale));
+  for (const auto& name : kept) {
+    CAPTURE(name);
+    CHECK(read_all(dir / name) == "keep");
+  }
+}
+
+TEST_CASE("an output directory is created and checked for writing before a run needs it") {
+  const gpt2_test::temporary_directory dir;
+  gpt2::require_writable_directory(dir / "new" / "nested");
+  CHECK(std::filesystem::is_directory(dir / "new" / "nested"));
+  CHECK(std::filesystem::is_empty(dir / "new" / "nested"));  // the probe file is gone
+
+  write_all(dir / "file", "x");
+  for (const auto& not_a_directory : {dir / "file", dir / "file" / "below"}) {
+    const std::string problem = not_a_directory.string() + ": cannot create the output directory";
+    CHECK_THROWS_WITH_AS(gpt2::require_writable_directory(not_a_directory), doctest::Contains(problem.c_str()),
+                         std::runtime_error);
+  }
+  // A directory nobody may create files in, not even root (tests often run as root, for
+  // whom permission bits do not count).
+  CHECK_THROWS_WITH_AS(gpt2::require_writable_directory("/proc"),
+                       doctest::Contains("pot: /proc: cannot create files in the output directory"),
+                       std::runtime_error);
 }

@@ -4,11 +4,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "gpt2_checkpoint.hpp"
 #include "model_io.hpp"
+#include "safetensors.hpp"
 #include "temporary_directory.hpp"
 #include "trainer.hpp"
 
@@ -163,4 +166,113 @@ TEST_CASE("a checkpoint without the tokenizer, or with bad options, is refused c
   options.warmup_steps = options.steps;
   CHECK_THROWS_WITH_AS(gpt2::trainer(model, options, train_tokens, val_tokens),
                        doctest::Contains("warmup_steps"), std::invalid_argument);
+}
+
+namespace {
+
+// A train_state of the tiny model after 4 steps, its entries edited by \p edit, loaded back:
+// the error message ("(loaded)" if none).
+template <class Edit>
+std::string edited_state_error(const gpt2_test::temporary_directory& dir, const Edit& edit) {
+  gpt2::gpt2_model<float> model(tiny, 2, 5, {1});
+  model.initialize(3);
+  gpt2::trainer run(model, tiny_options(), train_tokens, val_tokens);
+  run.run(4);
+  gpt2::save_training_checkpoint(dir / "state.safetensors", run, {});
+  gpt2::safetensors_file file = gpt2::read_safetensors(dir / "state.safetensors");
+  edit(file);
+  gpt2::write_safetensors(dir / "edited.safetensors", file);
+  try {
+    gpt2::load_training_checkpoint(dir / "edited.safetensors");
+  } catch (const std::runtime_error& error) {
+    return error.what();
+  }
+  return "(loaded)";
+}
+
+void set_curve_value(gpt2::safetensors_file& file, std::size_t index, float value) {
+  for (gpt2::tensor& t : file.tensors)
+    if (t.name == "loss_curve") std::memcpy(t.bytes.data() + index * sizeof value, &value, sizeof value);
+}
+
+}  // namespace
+
+TEST_CASE("a train_state with impossible entries is refused naming the file and the entry") {
+  const gpt2_test::temporary_directory dir;
+  const std::string prefix = "pot: " + (dir / "edited.safetensors").string() + ": ";
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file&) {}) == "(loaded)");
+  // The curve's steps: a NaN or negative step was once cast to size_t (undefined; in
+  // practice step 18446744073709551615 in loss.csv).
+  for (const float step : {std::numeric_limits<float>::quiet_NaN(), -1.0f, 2.5f, 9.0f}) {
+    CAPTURE(step);
+    CHECK(edited_state_error(dir, [&](gpt2::safetensors_file& file) { set_curve_value(file, 4, step); })
+              .starts_with(prefix + "loss_curve row 1 has step "));
+  }
+  // Options are checked as the command line's are: a non-finite or out-of-range value
+  // is no option this program wrote.
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file& file) { file.metadata["train.epsilon"] = "inf"; }) ==
+        prefix + "metadata entry \"train.epsilon\" = \"inf\" is not a number");
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file& file) { file.metadata["train.beta2"] = "1.5"; }) ==
+        prefix + "training option beta2 must be in [0, 1)");
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file& file) { file.metadata["state.step"] = "10"; }) ==
+        prefix + "state.step 10 is past the run's 9 steps");
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file& file) { file.metadata["config.n_layer"] = "-1"; }) ==
+        prefix + "metadata entry \"config.n_layer\" = \"-1\" is not a number");
+  // 2^62 channels: the parameter count overflows; it once wrapped to a model of no storage.
+  CHECK(edited_state_error(dir, [](gpt2::safetensors_file& file) {
+          file.metadata["config.n_embd"] = "4611686018427387904";
+          file.metadata["config.n_head"] = "1";
+        }).find("the parameter count overflows size_t") != std::string::npos);
+}
+
+TEST_CASE("a diverged run stops at the first non-finite loss, with the state of the last good step") {
+  gpt2::gpt2_model<float> model(tiny, 2, 5, {1});
+  model.initialize(1);
+  auto options = tiny_options();
+  options.learning_rate = 1e30;
+  options.min_learning_rate = 1e29;
+  options.steps = 50;
+  options.eval_every = 0;
+  gpt2::trainer run(model, options, train_tokens, val_tokens);
+  std::vector<float> last_saved;
+  std::size_t last_saved_step = 0;
+  CHECK_THROWS_WITH_AS(run.run(options.steps,
+                               [&](const gpt2::trainer& t) {
+                                 CHECK(std::isfinite(t.state().curve.back().train_loss));
+                                 last_saved.assign(t.model().parameters().begin(), t.model().parameters().end());
+                                 last_saved_step = t.state().step;
+                               }),
+                       doctest::Contains("pot: training diverged at step "), gpt2::training_diverged);
+  CHECK(run.state().step < options.steps);
+  CHECK(run.state().step == last_saved_step);
+  // The diverged step changed nothing a checkpoint holds.
+  REQUIRE(last_saved.size() == model.parameters().size());
+  CHECK(std::memcmp(last_saved.data(), model.parameters().data(), model.parameters().size_bytes()) == 0);
+  for (const gpt2::loss_point& point : run.state().curve) CHECK(std::isfinite(point.train_loss));
+}
+
+TEST_CASE("sizes beyond this machine's memory are refused before anything is allocated") {
+  const gpt2::gpt2_config wide{.n_layer = 1024, .n_head = 4, .n_embd = 65536, .block_size = 64, .vocab_size = 100};
+  CHECK_THROWS_WITH_AS(gpt2::gpt2_model<float>(wide, 12, 64), doctest::Contains("of memory"), std::length_error);
+  // Positions times channels overflow size_t: also a length_error, not a wrapped size.
+  const gpt2::gpt2_config long_blocks{.n_layer = 1, .n_head = 1, .n_embd = 1, .block_size = std::size_t{1} << 40,
+                                      .vocab_size = 1};
+  CHECK_THROWS_AS(gpt2::gpt2_model<float>(long_blocks, std::size_t{1} << 30, std::size_t{1} << 40),
+                  std::length_error);
+  CHECK_THROWS_WITH_AS(gpt2::fixed_eval_batches(val_tokens, 12, 64, std::size_t{1} << 40),
+                       doctest::Contains("fixed val batches of 12 x 64 tokens need"), std::length_error);
+}
+
+TEST_CASE("metadata a subcommand needs is looked up with the file named") {
+  const std::map<std::string, std::string> metadata{{"tokenizer", "abc"}, {"corpus", "fortunes"}};
+  CHECK(gpt2::required_metadata(metadata, "corpus", "m.safetensors") == "fortunes");
+  CHECK_THROWS_WITH_AS(gpt2::required_metadata({}, "corpus", "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: has no metadata entry \"corpus\""), std::runtime_error);
+  CHECK(gpt2::stored_tokenizer(metadata, 3, "m.safetensors").vocab_size() == 3);
+  CHECK_THROWS_WITH_AS(gpt2::stored_tokenizer(metadata, 4, "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: the tokenizer has 3 tokens, the model 4"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(gpt2::stored_tokenizer({{"tokenizer", "ba"}}, 2, "m.safetensors"),
+                       doctest::Contains("pot: m.safetensors: char tokenizer vocabulary is not sorted"),
+                       std::runtime_error);
 }

@@ -7,7 +7,7 @@
 /// Two quantizers, both per tensor:
 ///
 /// - **PoT** weights: `y = scale * P(x / scale)` through the pot type's own rounding and
-///   saturation (`x / scale` formed in the input's type, as /work/shared/reference/pot.py
+///   saturation (`x / scale` formed in the input's type, as the PyTorch reference's pot.py
 ///   does in float). The mask is the reference's "clip" rule: 1 where the exponent
 ///   rounded *before* saturation, `e`, satisfies `MinExp <= e <= MaxExp`. For `x == 0` the
 ///   reference takes `e` from `frexp(0) = (0, 0)`, i.e. `e = -1`, so 0 is masked out

@@ -6,7 +6,7 @@
 /// saturation) and read back as `scale * p`. The scale is chosen from the weights it
 /// covers (the whole tensor, or one row of a row-major (rows, cols) matrix) by a rule:
 ///
-/// - scale_rule::max_abs, the paper's rule (and /work/shared/reference/pot.py):
+/// - scale_rule::max_abs, the paper's rule (and the PyTorch reference's pot.py):
 ///   `scale = max|w| / 2^MaxExp`, so the largest weight maps to `2^MaxExp`.
 /// - scale_rule::power_of_two: `scale = 2^ceil(log2(max|w| / 2^MaxExp))`, the least power
 ///   of two not below the max_abs scale, so an integer pipeline rescales by a shift.
