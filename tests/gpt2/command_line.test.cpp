@@ -25,9 +25,10 @@ std::string read_all(const std::filesystem::path& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-/// Runs `gpt2 <arguments>` (arguments without quotes or spaces inside them).
+/// Runs `gpt2 <arguments>` (arguments without quotes or spaces inside them), under the
+/// cross-compiling emulator if there is one.
 program_run run_gpt2(const gpt2_test::temporary_directory& dir, const std::string& arguments) {
-  const std::string command = std::string("'") + POT_GPT2_PROGRAM + "' " + arguments + " >'" +
+  const std::string command = std::string(POT_GPT2_LAUNCHER) + "'" + POT_GPT2_PROGRAM + "' " + arguments + " >'" +
                               (dir / "stdout").string() + "' 2>'" + (dir / "stderr").string() + "'";
   const int status = std::system(command.c_str());
   REQUIRE(WIFEXITED(status));

@@ -14,8 +14,15 @@ foreach(source IN LISTS pot_gpt2_test_sources)
     POT_GPT2_TEST_DIR="${CMAKE_CURRENT_LIST_DIR}")
 endforeach()
 
-# The command-line tests run the gpt2 program itself.
-target_compile_definitions(test.gpt2.command_line PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>")
+# The command-line tests run the gpt2 program itself; when cross compiling, through the
+# emulator that ctest runs the tests with (a build machine need not have binfmt_misc
+# registered for the target's programs).
+set(gpt2_launcher "")
+foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
+  string(APPEND gpt2_launcher "'${word}' ")
+endforeach()
+target_compile_definitions(test.gpt2.command_line PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
+  POT_GPT2_LAUNCHER="${gpt2_launcher}")
 add_dependencies(test.gpt2.command_line gpt2)
 
 # Runs /usr/bin/python3 with numpy when it is there; otherwise the test prints that it

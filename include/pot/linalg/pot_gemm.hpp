@@ -132,9 +132,11 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
         constexpr std::size_t tile = decltype(tile_rows)::value;
         simd::u8s8_micro_kernel<tile, shift_range<P>>(isa, a8.data() + m * lda, lda, panel.data(), lda / 4,
                                                      c.data() + m * N + n0, N, rows);
+        // Unqualified: found by argument-dependent lookup on the tag, because only the
+        // instruction sets whose range reaches 7 (AVX-512) declare a correction kernel.
         if constexpr (corrects)
           if (!listed_quads.empty())
-            simd::u8s8_correction_kernel<tile>(isa, a8.data() + m * lda, lda, indicators.data(), listed_quads.data(),
+            u8s8_correction_kernel<tile>(isa, a8.data() + m * lda, lda, indicators.data(), listed_quads.data(),
                                                listed_quads.size(), c.data() + m * N + n0, N, rows);
       });
       const auto zero_point = static_cast<std::uint32_t>(a.zero_point);
