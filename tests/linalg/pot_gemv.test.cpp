@@ -1,9 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <limits>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "pot/linalg/pot_gemv.hpp"
@@ -193,4 +196,102 @@ TEST_CASE("GEMV over a packed_matrix equals GEMV over a view of the same rows") 
   pot::linalg::pot_gemv(matrix, std::span<const float>(xf), from_matrix);
   pot::linalg::pot_gemv(w.view(), std::span<const float>(xf), from_view);
   CHECK(from_matrix == from_view);
+}
+
+namespace {
+
+/// Every code of P's width that no value of P has.
+template <class P>
+std::vector<std::uint8_t> invalid_codes() {
+  const auto valid = pot::test::valid_codes<P>();
+  std::vector<std::uint8_t> result;
+  for (unsigned code = 0; code < (1u << P::bits); ++code)
+    if (std::find(valid.begin(), valid.end(), code) == valid.end()) result.push_back(static_cast<std::uint8_t>(code));
+  return result;
+}
+
+}  // namespace
+
+// A view over bytes from outside (a memory-mapped file) may hold such codes (issue 10,
+// finding 14): they must be found by validate_codes() and must never be undefined
+// behaviour in a kernel.
+TEST_CASE_TEMPLATE("codes without a value: validate_codes names the first, the reference kernel throws, "
+                   "and every fast kernel counts them as zero weights", P, p3_zero, p4_zero, p4_int8, p5_int16,
+                   p8_int8, p8_shift) {
+  const auto invalid = invalid_codes<P>();
+  REQUIRE(!invalid.empty());
+  std::mt19937 rng(23);
+  constexpr std::size_t rows = 5;
+  for (const std::size_t cols : kShapes) {
+    if (cols > pot::linalg::max_exact_int32_depth<P>) continue;
+    auto w = pot::test::random_weights<P>(rows, cols, rng);
+    CHECK_NOTHROW(pot::linalg::validate_codes(w.view()));
+    std::vector<bool> spoiled(rows * cols, false);
+    std::bernoulli_distribution spoil(0.125);
+    std::size_t next_invalid = 0;
+    for (std::size_t i = 0; i < rows * cols; ++i)
+      if (spoil(rng) || i == rows * cols / 2) {
+        w.codes[i] = invalid[next_invalid++ % invalid.size()];
+        spoiled[i] = true;
+      }
+    w.repack();
+    const std::size_t first = static_cast<std::size_t>(std::find(spoiled.begin(), spoiled.end(), true) - spoiled.begin());
+    const std::string place = "row " + std::to_string(first / cols) + ", column " + std::to_string(first % cols) + ":";
+    INFO("K ", cols, ", first invalid code at ", place);
+    CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(w.view()), doctest::Contains(place.c_str()),
+                         std::invalid_argument);
+
+    const auto x = pot::test::random_activations<std::uint8_t>(cols, rng);
+    const std::int32_t zero_point = 77;
+    std::vector<std::int64_t> expected(rows, 0);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t k = 0; k < cols; ++k)
+        if (!spoiled[r * cols + k])
+          expected[r] += (std::int64_t{x[k]} - zero_point) *
+                         static_cast<std::int64_t>(std::ldexp(w.value(r, k), -P::min_exponent));
+    std::vector<std::int32_t> out(rows);
+    const auto reference = [&] {
+      pot::linalg::pot_gemv<P, std::uint8_t>(w.view(), x, zero_point, out, pot_kernel::reference);
+    };
+    CHECK_THROWS_AS(reference(), std::invalid_argument);
+    pot::test::for_each_supported_isa([&](pot::simd::isa) {
+      for (const auto kernel : {pot_kernel::shift, pot_kernel::table}) {
+        std::fill(out.begin(), out.end(), -1);
+        pot::linalg::pot_gemv<P, std::uint8_t>(w.view(), x, zero_point, out, kernel, {1});
+        for (std::size_t r = 0; r < rows; ++r) {
+          INFO("kernel ", static_cast<int>(kernel), " row ", r);
+          CHECK(out[r] == expected[r]);
+        }
+      }
+      // Float activations: the same, within float rounding.
+      const std::vector<float> xf(x.begin(), x.end());
+      std::vector<float> outf(rows);
+      pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), outf, pot_kernel::table, {1});
+      for (std::size_t r = 0; r < rows; ++r) {
+        double exact = 0;
+        for (std::size_t k = 0; k < cols; ++k)
+          if (!spoiled[r * cols + k]) exact += double{xf[k]} * w.value(r, k);
+        INFO("float activations, row ", r);
+        CHECK(outf[r] == doctest::Approx(exact * w.scales[r]).epsilon(1e-6));
+      }
+    });
+  }
+}
+
+TEST_CASE("validate_codes rejects overlapping rows and bad scales") {
+  using P = pot::pot<4, 0, 5>;
+  std::mt19937 rng(29);
+  auto w = pot::test::random_weights<P>(3, 130, rng);  // 65 bytes per row
+  auto view = w.view();
+  view.row_stride_bytes = 64;
+  CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(view), doctest::Contains("65 bytes each"), std::invalid_argument);
+  const std::vector<float> two_scales{1.0f, 2.0f};
+  CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(pot::linalg::packed_weights_view<P>(
+                           w.bytes.data(), w.rows, w.cols, w.stride, two_scales)),
+                       doctest::Contains("1 or 3 scales, not 2"), std::invalid_argument);
+  for (const float bad : {-1.0f, std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+    w.scales[1] = bad;
+    CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(w.view()), doctest::Contains("weight scale 1 is"),
+                         std::invalid_argument);
+  }
 }

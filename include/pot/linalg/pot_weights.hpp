@@ -11,7 +11,9 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
+#include "pot/core/packing.hpp"
 #include "pot/core/traits.hpp"
 #include "pot/quant/packed_matrix.hpp"
 
@@ -22,8 +24,12 @@ namespace pot::linalg {
 /// codes packed as in core/packing.hpp, one float scale per row or one per tensor.
 ///
 /// The weight at (r, c) is `scale(r) * double(P::from_code(code(r, c)))`. Build one over
-/// a packed_matrix (the usual owner of such rows), or over rows laid out elsewhere, such as
-/// a memory-mapped checkpoint; the viewed bytes and scales must outlive the view.
+/// a packed_matrix (the usual owner of such rows, which checks its codes), or over rows
+/// laid out elsewhere, such as a memory-mapped checkpoint; the viewed bytes and scales
+/// must outlive the view. Rows from elsewhere may hold codes that no value of P has:
+/// check them once with validate_codes() before use. The kernels do not check (a pass
+/// over the weights would double what a GEMV reads); the reference kernel throws on such
+/// a code and every fast kernel counts it as a zero weight, never undefined behaviour.
 template <pot_type P>
 struct packed_weights_view {
   /// \brief The pot type of the codes.
@@ -51,6 +57,41 @@ struct packed_weights_view {
   /// \brief The scale of row `r` (the tensor's scale when there is only one).
   float scale(std::size_t r) const noexcept { return scales.size() == 1 ? scales[0] : scales[r]; }
 };
+
+/// \brief Throws std::invalid_argument naming the first row and column whose code no
+/// value of P has (an unused exponent index, a negative zero, or a code of a wider
+/// format), or a view whose rows overlap or whose scales are neither 1 nor one per row,
+/// or are not finite and >= 0.
+///
+/// One pass over the codes: for views of bytes that no packed_matrix produced (a file,
+/// a memory map), once after loading and before the first product.
+template <pot_type P>
+void validate_codes(const packed_weights_view<P>& w) {
+  const std::size_t row_bytes = packed_bytes(w.cols, P::bits);
+  if (w.rows > 1 && w.row_stride_bytes < row_bytes)
+    throw std::invalid_argument("pot: packed rows of " + std::to_string(w.cols) + " codes need " +
+                                std::to_string(row_bytes) + " bytes each, but start " +
+                                std::to_string(w.row_stride_bytes) + " bytes apart");
+  if (w.scales.size() != 1 && w.scales.size() != w.rows)
+    throw std::invalid_argument("pot: packed weights need 1 or " + std::to_string(w.rows) +
+                                " scales, not " + std::to_string(w.scales.size()));
+  for (std::size_t i = 0; i < w.scales.size(); ++i)
+    if (!(w.scales[i] >= 0.0f && w.scales[i] <= std::numeric_limits<float>::max()))
+      throw std::invalid_argument("pot: weight scale " + std::to_string(i) + " is " +
+                                  std::to_string(w.scales[i]) + ", not finite and >= 0");
+  std::vector<std::uint8_t> codes(w.cols);
+  for (std::size_t r = 0; r < w.rows; ++r) {
+    unpack_codes(std::span<const std::byte>(w.row(r), row_bytes), P::bits, std::span<std::uint8_t>(codes));
+    for (std::size_t c = 0; c < w.cols; ++c) {
+      try {
+        (void)P::from_code(static_cast<typename P::code_type>(codes[c]));
+      } catch (const std::invalid_argument& error) {
+        throw std::invalid_argument("pot: packed weights at row " + std::to_string(r) + ", column " +
+                                    std::to_string(c) + ": " + error.what());
+      }
+    }
+  }
+}
 
 /// \brief The largest |q - zero_point| of 8-bit affine activations: 255 (uint8 with zero
 /// point 0 or 255, int8 with zero point -128 or 127).
