@@ -14,9 +14,7 @@
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/linalg/thread_pool.hpp"
 
-#ifdef POT_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
+#include "bench_main.hpp"
 
 namespace {
 
@@ -131,14 +129,4 @@ BENCHMARK(parallel_for_overhead_pool)->ArgName("threads")->Arg(1)->Arg(2)->UseRe
 
 }  // namespace
 
-int main(int argc, char** argv) {
-#ifdef POT_HAVE_OPENBLAS
-  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
-  benchmark::AddCustomContext("openblas_config", openblas_get_config());
-#endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return pot::bench::run(argc, argv); }

@@ -7,7 +7,8 @@
 // The counter "GFLOP/s" is 2 M N K per second for every case (multiply-adds counted as
 // two operations whatever their type), so the ratios compare time to the same product.
 // Arguments: M (activation rows, B*T), N (outputs), K (inputs), threads. All compute
-// C (M, N) = A (M, K) W (N, K)^T, the Linear forward.
+// C (M, N) = A (M, K) W (N, K)^T, the Linear forward. The plain names run the instruction
+// set the kernels choose; NAME@ISA runs them forced to each one this CPU supports.
 
 #include <benchmark/benchmark.h>
 
@@ -20,9 +21,7 @@
 #include "pot/linalg/pot_gemm.hpp"
 #include "pot/quant/packed_matrix.hpp"
 
-#if defined(POT_HAVE_OPENBLAS)
-#include <cblas.h>
-#endif
+#include "bench_main.hpp"
 
 namespace {
 
@@ -111,10 +110,18 @@ BENCHMARK(pot4_int8_gemm<int8_format>)->Name("pot4r5_int8_gemm")->Apply(gpt2_sha
 BENCHMARK(float_gemm)->Apply(gpt2_shapes);
 #if defined(POT_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemm)->Apply(gpt2_shapes);
-// Which OpenBLAS kernel the baseline ran, in the JSON context of every run.
-const bool openblas_core_recorded = (benchmark::AddCustomContext("openblas_core", openblas_get_corename()), true);
 #endif
+
+/// The shape the variants forced to each instruction set run at: the MLP's first layer.
+void forced_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"M", "N", "K", "threads"})->Args({768, 3072, 768, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  pot::bench::register_forced_variants("pot4_int8_gemm", pot4_int8_gemm<>, forced_shapes);
+  pot::bench::register_forced_variants("pot4r5_int8_gemm", pot4_int8_gemm<int8_format>, forced_shapes);
+  pot::bench::register_forced_variants("float_gemm", float_gemm, forced_shapes);
+  return pot::bench::run(argc, argv);
+}

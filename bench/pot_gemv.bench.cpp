@@ -3,7 +3,8 @@
 // paper's [-2^5, 2^5] format pot<4, 0, 5>, whose table kernel takes the vpmaddubsw
 // path) next to
 // OpenBLAS cblas_sgemv on float weights, and a streaming-sum read-bandwidth figure
-// measured in the same program.
+// measured in the same program. The plain names run the instruction set the kernels
+// choose; NAME@ISA runs them forced to each instruction set this CPU supports.
 //
 // Each benchmark cycles through enough copies of its weight matrix to span >= 96 MiB,
 // three times a 32 MiB L3, so every pass reads the weights from DRAM. The counter
@@ -21,9 +22,7 @@
 #include "pot/core/pot.hpp"
 #include "pot/linalg/pot_gemv.hpp"
 
-#if defined(POT_HAVE_OPENBLAS)
-#include <cblas.h>
-#endif
+#include "bench_main.hpp"
 
 namespace {
 
@@ -144,6 +143,12 @@ void gpt2_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"K", "N", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
+/// The shapes the variants forced to each instruction set run at.
+void forced_shapes(benchmark::internal::Benchmark* b) {
+  b->Args({4096, 4096, 1})->Args({768, 3072, 1});
+  b->ArgNames({"K", "N", "threads"})->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
 BENCHMARK(read_bandwidth)->Unit(benchmark::kMillisecond)->UseRealTime();
 #if defined(POT_HAVE_OPENBLAS)
 BENCHMARK(openblas_sgemv)->Apply(gpt2_shapes);
@@ -157,4 +162,11 @@ BENCHMARK(pot_float_activations)->Name("pot4_float_table")->Apply(gpt2_shapes);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  using pot::linalg::pot_kernel;
+  pot::bench::register_forced_variants("pot4_int8_table", pot_int8<pot_kernel::table>, forced_shapes);
+  pot::bench::register_forced_variants("pot4r5_int8_table", pot_int8<pot_kernel::table, int8_format>, forced_shapes);
+  pot::bench::register_forced_variants("pot4_int8_shift", pot_int8<pot_kernel::shift>, forced_shapes);
+  pot::bench::register_forced_variants("pot4_float_table", pot_float_activations, forced_shapes);
+  return pot::bench::run(argc, argv);
+}

@@ -57,7 +57,8 @@ stage() {
     run cmake --build "$dir" -j "$jobs" -- -k 0 || build_status=$?
   fi
   mkdir -p "$dir"
-  run ctest --test-dir "$dir" "${selection[@]}" --output-on-failure -j "$jobs" 2>&1 | tee "$log" \
+  # --timeout: a test that hangs fails after 15 minutes instead of ctest's 25.
+  run ctest --test-dir "$dir" "${selection[@]}" --output-on-failure --timeout 900 -j "$jobs" 2>&1 | tee "$log" \
     || test_status=$?
   local summary failed tests
   summary="$(summary_of "$log" || true)"

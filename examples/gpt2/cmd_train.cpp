@@ -13,6 +13,7 @@
 #include "gpt2_checkpoint.hpp"
 #include "loss_plot.hpp"
 #include "model_io.hpp"
+#include "pot/simd/isa.hpp"
 
 namespace gpt2 {
 
@@ -78,7 +79,8 @@ training_outcome run_training(const training_session& session) {
             << config.n_head << ", n_embd " << config.n_embd << ", block " << config.block_size
             << ", " << model.parameters().size() << " parameters; batch " << options.batch_size
             << " x " << options.sequence_length << ", " << options.steps << " steps, threads "
-            << pot::linalg::thread_count(session.execution) << "\n";
+            << pot::linalg::thread_count(session.execution) << ", "
+            << pot::simd::isa_name(pot::simd::active_isa()) << " kernels\n";
   if (resumed) std::cout << "resuming at step " << resumed->state.step << "\n";
 
   const auto metadata = model_metadata(tokenizer, data);

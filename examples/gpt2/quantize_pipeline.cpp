@@ -9,6 +9,7 @@
 #include "dataset.hpp"
 #include "model_io.hpp"
 #include "trainer.hpp"
+#include "pot/simd/isa.hpp"
 
 namespace gpt2 {
 
@@ -128,7 +129,8 @@ void print_comparison(std::ostream& out, const path_comparison& c, unsigned thre
       << ")\nlogits: max |integer - fake-quant| " << c.max_abs_difference << ", top-1 agreement "
       << c.top1_agreements << " / " << c.positions << " positions ("
       << 100.0 * static_cast<double>(c.top1_agreements) / static_cast<double>(c.positions) << " %)\n"
-      << "tokens/s (forward incl. lm_head, " << threads << " threads): float " << c.float_tokens_per_second
+      << "tokens/s (forward incl. lm_head, " << threads << " threads, " << pot::simd::isa_name(pot::simd::active_isa())
+      << " kernels): float " << c.float_tokens_per_second
       << ", float fake-quant " << c.fake_quant_tokens_per_second << ", integer shift path "
       << c.integer_tokens_per_second << "\n";
 }

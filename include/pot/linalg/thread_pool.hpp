@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -94,13 +95,12 @@ class thread_pool {
     finished_.store(0, std::memory_order_relaxed);
     const std::uint64_t generation = (job_.load(std::memory_order_relaxed) >> task_bits) + 1;
     job_.store((generation << task_bits) | tasks, std::memory_order_release);
-    job_.notify_all();
+    wake(job_changed_);
 
     running_pool = this;
     run_share(0, tasks);
     running_pool = nullptr;
-    if (helpers != 0) wait_until([&] { return finished_.load(std::memory_order_acquire) == helpers; },
-                                 [&] { finished_.wait(finished_.load(std::memory_order_acquire)); });
+    if (helpers != 0) wait_until(finished_changed_, [&] { return finished_.load(std::memory_order_acquire) == helpers; });
     if (first_error_) std::rethrow_exception(first_error_);
   }
 
@@ -126,13 +126,19 @@ class thread_pool {
     }
   }
 
-  /// Polls \p done for spin_, then sleeps through \p sleep until \p done holds.
+  /// Polls \p done for spin_, then sleeps on \p changed until \p done holds.
   ///
   /// After a few hundred tight polls it yields between polls: when the machine has more
   /// runnable threads than cores, a tight spin would take the core from the very thread
   /// it waits for (or from another program).
-  template <class Done, class Sleep>
-  void wait_until(Done done, Sleep sleep) const {
+  ///
+  /// Sleeping is a condition variable, not std::atomic::wait: with libstdc++ 12, whose
+  /// wait on a 64-bit atomic (job_) goes through a shared pool of waiters, a wake-up was
+  /// lost in about one in eight runs of the pool's tests under qemu-user (where emulation
+  /// makes every spin run out, so every wait sleeps). A predicate checked under the mutex
+  /// that the waker also takes cannot miss one, whatever the cause was.
+  template <class Done>
+  void wait_until(std::condition_variable& changed, Done done) {
     constexpr unsigned tight_polls = 256;
     const auto deadline = std::chrono::steady_clock::now() + spin_;
     for (unsigned polls = 1;; ++polls) {
@@ -148,14 +154,22 @@ class thread_pool {
       }
       if (polls % 16 == 0 && std::chrono::steady_clock::now() > deadline) break;
     }
-    while (!done()) sleep();
+    std::unique_lock lock(sleep_mutex_);
+    changed.wait(lock, done);
+  }
+
+  /// Wakes the sleepers on \p changed after an atomic they wait for was stored. Taking
+  /// the mutex between that store and the notification means a sleeper either saw the new
+  /// value under the mutex or is already waiting when it is notified.
+  void wake(std::condition_variable& changed) {
+    { const std::lock_guard lock(sleep_mutex_); }
+    changed.notify_all();
   }
 
   void work(std::size_t worker) noexcept {
     std::uint64_t seen = 0;
     for (;;) {
-      wait_until([&] { return job_.load(std::memory_order_acquire) != seen; },
-                 [&] { job_.wait(seen, std::memory_order_acquire); });
+      wait_until(job_changed_, [&] { return job_.load(std::memory_order_acquire) != seen; });
       seen = job_.load(std::memory_order_acquire);
       const std::uint64_t tasks = seen & task_mask;
       if (tasks == stop_tasks) return;
@@ -164,14 +178,14 @@ class thread_pool {
       run_share(worker, tasks);
       running_pool = nullptr;
       finished_.fetch_add(1, std::memory_order_release);
-      finished_.notify_one();
+      wake(finished_changed_);
     }
   }
 
   void stop() noexcept {
     const std::uint64_t generation = (job_.load(std::memory_order_relaxed) >> task_bits) + 1;
     job_.store((generation << task_bits) | stop_tasks, std::memory_order_release);
-    job_.notify_all();
+    wake(job_changed_);
     for (auto& worker : workers_) worker.join();
     workers_.clear();
   }
@@ -181,6 +195,9 @@ class thread_pool {
   std::mutex run_mutex_;                     // one call at a time
   std::atomic<std::uint64_t> job_{0};        // generation << task_bits | task count
   std::atomic<std::uint32_t> finished_{0};   // workers done with the current call
+  std::mutex sleep_mutex_;                   // guards the sleeps on the two below
+  std::condition_variable job_changed_;      // workers sleep here for the next call
+  std::condition_variable finished_changed_; // the caller sleeps here for its workers
   void (*invoke_)(void*, std::size_t) = nullptr;
   void* context_ = nullptr;
   std::mutex error_mutex_;

@@ -160,24 +160,26 @@ inline std::string supported_list() {
   return names;
 }
 
+/// What a `POT_ISA` value \p text (null when unset) asks for.
+inline environment_choice choice_from_environment(const char* text) {
+  environment_choice result;
+  if (text == nullptr || *text == '\0') return result;
+  const std::optional<isa> named = parse_isa(text);
+  const auto& supported = detected_isas();
+  if (!named) {
+    result.error = "pot: POT_ISA=" + std::string(text) +
+                   " names no instruction set (portable, avx2, avx512, neon, neon_dotprod)";
+  } else if (std::find(supported.begin(), supported.end(), *named) == supported.end()) {
+    result.error = "pot: POT_ISA=" + std::string(text) + " is not supported by this CPU (it supports " +
+                   supported_list() + ")";
+  } else {
+    result.choice = named;
+  }
+  return result;
+}
+
 inline const environment_choice& environment_isa() {
-  static const environment_choice from_environment = [] {
-    environment_choice result;
-    const char* text = std::getenv("POT_ISA");
-    if (text == nullptr || *text == '\0') return result;
-    const std::optional<isa> named = parse_isa(text);
-    const auto& supported = detected_isas();
-    if (!named) {
-      result.error = "pot: POT_ISA=" + std::string(text) +
-                     " names no instruction set (portable, avx2, avx512, neon, neon_dotprod)";
-    } else if (std::find(supported.begin(), supported.end(), *named) == supported.end()) {
-      result.error = "pot: POT_ISA=" + std::string(text) + " is not supported by this CPU (it supports " +
-                     supported_list() + ")";
-    } else {
-      result.choice = named;
-    }
-    return result;
-  }();
+  static const environment_choice from_environment = choice_from_environment(std::getenv("POT_ISA"));
   return from_environment;
 }
 
