@@ -49,7 +49,7 @@ TEST_CASE("gelu equals PyTorch's tanh approximation at known points") {
 
 TEST_CASE("gelu float (vector tanh) stays within a few float epsilons of the double loop on every instruction set") {
   pot::test::for_each_supported_isa([&](pot::simd::isa) {
-    // A dense grid over [-12, 12] crosses both branches of xsimd's tanh (|u| < 0.625 and
+    // A dense grid over [-12, 12] crosses both branches of the vector tanh (|u| < 0.625 and
     // above) and the saturated tails; N = 4803 also ends on a partial register. The error
     // is relative to max(|x|, 1): for x < 0 the formula 0.5 x (1 + tanh) cancels, so a
     // tanh correct to float rounding can only promise an error of a few eps * |x| there.
