@@ -18,6 +18,7 @@
 #include "pot/nn/attention.hpp"
 #include "pot/nn/gelu.hpp"
 #include "pot/nn/layernorm.hpp"
+#include "pot/nn/softmax.hpp"
 #include "pot/nn/transformer_block.hpp"
 
 namespace {
@@ -90,6 +91,19 @@ void gelu_fwd_bwd(benchmark::State& state, bench_shape shape) {
   }
 }
 
+/// softmax forward + backward over attention's (B, NH, T, T) score rows.
+void softmax_fwd_bwd(benchmark::State& state, bench_shape shape) {
+  const std::size_t rows = shape.B * shape.NH * shape.T, cols = shape.T;
+  const std::vector<float> inp = random_values<float>(rows * cols, 3.0f, 1);
+  const std::vector<float> dprobs = random_values<float>(rows * cols, 1.0f, 2);
+  std::vector<float> probs(rows * cols), dinp(rows * cols);
+  for (auto _ : state) {
+    pot::nn::softmax_forward(probs.data(), inp.data(), rows, cols);
+    pot::nn::softmax_backward(dinp.data(), probs.data(), dprobs.data(), rows, cols);
+    benchmark::ClobberMemory();
+  }
+}
+
 /// One AdamW update of a block's parameters (12 C^2 + 13 C values).
 void adamw_block(benchmark::State& state, bench_shape shape) {
   const std::size_t n = pot::nn::block_parameter_count(shape.C);
@@ -149,6 +163,7 @@ void register_shape(std::size_t B, std::size_t T, std::size_t C, std::size_t NH)
   register_benchmark("layernorm_fwd_bwd/acc:double", layernorm_fwd_bwd<double>, {B, T, C, NH, 1});
   register_benchmark("layernorm_fwd_bwd/acc:float", layernorm_fwd_bwd<float>, {B, T, C, NH, 1});
   register_benchmark("gelu_fwd_bwd", gelu_fwd_bwd, {B, T, C, NH, 1});
+  register_benchmark("softmax_fwd_bwd", softmax_fwd_bwd, {B, T, C, NH, 1});
   register_benchmark("adamw_block", adamw_block, {B, T, C, NH, 1});
   for (unsigned threads : {1U, 2U}) {
     register_benchmark("attention_fwd_bwd/gemm", attention_fwd_bwd<float>, {B, T, C, NH, threads});

@@ -32,6 +32,8 @@
 #include "pot/simd/gemm_micro_kernel.hpp"
 #include "pot/simd/integer_dot.hpp"
 #include "pot/simd/isa.hpp"
+#include "pot/simd/layer_coefficients.hpp"
+#include "pot/simd/layer_loops.hpp"
 #include "pot/simd/packed4_layout.hpp"
 #include "pot/simd/gemm_panels.hpp"
 #include "pot/simd/pot_gemm_kernels.hpp"

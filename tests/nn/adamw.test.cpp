@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../isa_variants.hpp"
 #include "pot/nn/adamw.hpp"
 
 namespace {
@@ -54,13 +55,15 @@ TEST_CASE("adamw: one and two steps follow the update formula, decay only when a
 }
 
 TEST_CASE("adamw: the first step moves every parameter with a nonzero gradient by lr") {
-  // At step 1, m_hat = g and v_hat = g^2, so the step is lr * g / (|g| + eps) ~ lr sign(g).
-  const pot::nn::adamw_options options{0.001, 0.9, 0.999, 1e-8, 0.0};
-  std::vector<float> params = {1.0f, 1.0f}, m(2, 0.0f), v(2, 0.0f);
-  const std::vector<float> grads = {5.0f, -0.01f};
-  pot::nn::adamw_update(params.data(), grads.data(), m.data(), v.data(), 2, 1, options, true);
-  CHECK(params[0] == doctest::Approx(0.999).epsilon(1e-6));
-  CHECK(params[1] == doctest::Approx(1.001).epsilon(1e-6));
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    // At step 1, m_hat = g and v_hat = g^2, so the step is lr * g / (|g| + eps) ~ lr sign(g).
+    const pot::nn::adamw_options options{0.001, 0.9, 0.999, 1e-8, 0.0};
+    std::vector<float> params = {1.0f, 1.0f}, m(2, 0.0f), v(2, 0.0f);
+    const std::vector<float> grads = {5.0f, -0.01f};
+    pot::nn::adamw_update(params.data(), grads.data(), m.data(), v.data(), 2, 1, options, true);
+    CHECK(params[0] == doctest::Approx(0.999).epsilon(1e-6));
+    CHECK(params[1] == doctest::Approx(1.001).epsilon(1e-6));
+  });
 }
 
 TEST_CASE("adamw rejects step 0") {
@@ -69,33 +72,35 @@ TEST_CASE("adamw rejects step 0") {
                   std::invalid_argument);
 }
 
-TEST_CASE("adamw float (xsimd) follows the double loop over steps, partial register included") {
-  // 1003 values: whole registers and a partial one. Gradients span 1e-6 .. 1 in
-  // magnitude so that both sqrt(v) and epsilon matter in the denominator.
-  const std::size_t n = 1003;
-  const pot::nn::adamw_options options{1e-3, 0.9, 0.99, 1e-8, 0.1};
-  std::vector<double> p(n), m(n, 0.0), v(n, 0.0);
-  for (std::size_t i = 0; i < n; ++i) p[i] = std::sin(static_cast<double>(i));
-  std::vector<float> p_float(p.begin(), p.end()), m_float(n, 0.0f), v_float(n, 0.0f);
-  for (std::size_t step = 1; step <= 3; ++step) {
-    std::vector<double> g(n);
-    for (std::size_t i = 0; i < n; ++i)
-      g[i] = std::cos(static_cast<double>(i * step)) * std::pow(10.0, -static_cast<double>(i % 7));
-    const std::vector<float> g_float(g.begin(), g.end());
-    const std::vector<double> g_rounded(g_float.begin(), g_float.end());
-    pot::nn::adamw_update(p.data(), g_rounded.data(), m.data(), v.data(), n, step, options, true);
-    pot::nn::adamw_update(p_float.data(), g_float.data(), m_float.data(), v_float.data(), n, step,
-                          options, true);
-  }
-  // The moments differ by the rounding of the betas to float: 1 - 0.99f is 0.01 to a
-  // relative 2.4e-6. Each step moves a parameter by about lr at most, so p stays
-  // within float rounding of |p| <= 1 plus lr times that relative error.
-  for (std::size_t i = 0; i < n; ++i) {
-    INFO("i = " << i);
-    CHECK(std::abs(p_float[i] - p[i]) <= 1e-6);
-    const double gradient_scale = std::pow(10.0, -static_cast<double>(i % 7));  // |g| <= it
-    CHECK(std::abs(m_float[i] - m[i]) <= 1e-5 * gradient_scale);
-    CHECK(std::abs(v_float[i] - v[i]) <= 1e-5 * gradient_scale * gradient_scale);
-  }
-  CHECK(p_float[1] != static_cast<float>(std::sin(1.0)));  // the parameters did move
+TEST_CASE("adamw float follows the double loop over steps, partial register included, on every instruction set") {
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    // 1003 values: whole registers and a partial one. Gradients span 1e-6 .. 1 in
+    // magnitude so that both sqrt(v) and epsilon matter in the denominator.
+    const std::size_t n = 1003;
+    const pot::nn::adamw_options options{1e-3, 0.9, 0.99, 1e-8, 0.1};
+    std::vector<double> p(n), m(n, 0.0), v(n, 0.0);
+    for (std::size_t i = 0; i < n; ++i) p[i] = std::sin(static_cast<double>(i));
+    std::vector<float> p_float(p.begin(), p.end()), m_float(n, 0.0f), v_float(n, 0.0f);
+    for (std::size_t step = 1; step <= 3; ++step) {
+      std::vector<double> g(n);
+      for (std::size_t i = 0; i < n; ++i)
+        g[i] = std::cos(static_cast<double>(i * step)) * std::pow(10.0, -static_cast<double>(i % 7));
+      const std::vector<float> g_float(g.begin(), g.end());
+      const std::vector<double> g_rounded(g_float.begin(), g_float.end());
+      pot::nn::adamw_update(p.data(), g_rounded.data(), m.data(), v.data(), n, step, options, true);
+      pot::nn::adamw_update(p_float.data(), g_float.data(), m_float.data(), v_float.data(), n, step,
+                            options, true);
+    }
+    // The moments differ by the rounding of the betas to float: 1 - 0.99f is 0.01 to a
+    // relative 2.4e-6. Each step moves a parameter by about lr at most, so p stays
+    // within float rounding of |p| <= 1 plus lr times that relative error.
+    for (std::size_t i = 0; i < n; ++i) {
+      INFO("i = " << i);
+      CHECK(std::abs(p_float[i] - p[i]) <= 1e-6);
+      const double gradient_scale = std::pow(10.0, -static_cast<double>(i % 7));  // |g| <= it
+      CHECK(std::abs(m_float[i] - m[i]) <= 1e-5 * gradient_scale);
+      CHECK(std::abs(v_float[i] - v[i]) <= 1e-5 * gradient_scale * gradient_scale);
+    }
+    CHECK(p_float[1] != static_cast<float>(std::sin(1.0)));  // the parameters did move
+  });
 }

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../isa_variants.hpp"
 #include "layer_check.hpp"
 #include "pot/nn/layernorm.hpp"
 
@@ -87,12 +88,14 @@ TEST_CASE("layernorm in float keeps precision for a large mean over many channel
   long double squares = 0.0L;
   for (float v : x) squares += (v - mean) * (v - mean);
   const long double rstd = 1.0L / std::sqrt(squares / C + 1e-5L);
-  float cached_mean = 0.0f, cached_rstd = 0.0f;
-  pot::nn::layernorm_forward(out.data(), &cached_mean, &cached_rstd, x.data(), weight.data(),
-                             bias.data(), 1, 1, C);
-  CHECK(cached_rstd == doctest::Approx(static_cast<double>(rstd)).epsilon(1e-6));
-  for (std::size_t i = 0; i < C; ++i)
-    CHECK(out[i] == doctest::Approx(static_cast<double>((x[i] - mean) * rstd)).epsilon(1e-3));
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    float cached_mean = 0.0f, cached_rstd = 0.0f;
+    pot::nn::layernorm_forward(out.data(), &cached_mean, &cached_rstd, x.data(), weight.data(),
+                               bias.data(), 1, 1, C);
+    CHECK(cached_rstd == doctest::Approx(static_cast<double>(rstd)).epsilon(1e-6));
+    for (std::size_t i = 0; i < C; ++i)
+      CHECK(out[i] == doctest::Approx(static_cast<double>((x[i] - mean) * rstd)).epsilon(1e-3));
+  });
 }
 
 TEST_CASE("layernorm rejects zero channels") {
@@ -104,14 +107,17 @@ TEST_CASE("layernorm rejects zero channels") {
                   std::invalid_argument);
 }
 
-TEST_CASE("layernorm float fast path (eight partial sums, xsimd rows) agrees with double") {
-  // C = 133: sixteen whole groups of eight partial sums and registers, then a tail of 5.
+TEST_CASE("layernorm float loops agree with double on every instruction set") {
+  // C = 133: whole registers of 8 and 16 lanes, then a tail of 5; C = 5 is a tail only.
   // The tolerance is the default float one of the other layers' checks.
-  SUBCASE("B=2 T=3 C=133") { layer_check::check_float_matches_double(layernorm_case{2, 3, 133}, 4); }
-  SUBCASE("B=1 T=2 C=768") { layer_check::check_float_matches_double(layernorm_case{1, 2, 768}, 5); }
+  pot::test::for_each_supported_isa([](pot::simd::isa) {
+    layer_check::check_float_matches_double(layernorm_case{2, 3, 133}, 4);
+    layer_check::check_float_matches_double(layernorm_case{1, 2, 768}, 5);
+    layer_check::check_float_matches_double(layernorm_case{1, 17, 5}, 3);
+  });
 }
 
-TEST_CASE("layernorm float backward is bitwise the same on 1, 2 and 3 threads") {
+TEST_CASE("layernorm float backward is bitwise the same on 1, 2 and 3 threads, every instruction set") {
   // rows * C >= 2 * 2^14, so the row pass and the channel pass are really split; C = 130
   // cuts the channel chunks inside a register.
   const std::size_t rows = 300, C = 130;
@@ -135,7 +141,9 @@ TEST_CASE("layernorm float backward is bitwise the same on 1, 2 and 3 threads") 
     dinp.insert(dinp.end(), dbias.begin(), dbias.end());
     return dinp;
   };
-  const std::vector<float> one = run(1);
-  CHECK(run(2) == one);
-  CHECK(run(3) == one);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    const std::vector<float> one = run(1);
+    CHECK(run(2) == one);
+    CHECK(run(3) == one);
+  });
 }

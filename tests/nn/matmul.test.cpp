@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../isa_variants.hpp"
 #include "layer_check.hpp"
 #include "pot/nn/matmul.hpp"
 
@@ -40,6 +41,14 @@ TEST_CASE("matmul backward matches autodiff, finite differences and float") {
   SUBCASE("no bias") { layer_check::check_layer(matmul_case{2, 3, 5, 4, false}, 4); }
 }
 
+TEST_CASE("matmul float (gemm, bias loops) agrees with double on every instruction set") {
+  // OC = 37: bias rows of whole 8- and 16-lane registers and a partial one.
+  pot::test::for_each_supported_isa([](pot::simd::isa) {
+    layer_check::check_float_matches_double(matmul_case{1, 5, 9, 37}, 5);
+    layer_check::check_float_matches_double(matmul_case{2, 3, 12, 7}, 2);
+  });
+}
+
 TEST_CASE("matmul forward equals long double loops over out = inp W^T + bias") {
   const matmul_case layer{2, 3, 9, 5};
   const layer_check::tensors in = layer_check::random_inputs(layer, 31);
@@ -54,7 +63,7 @@ TEST_CASE("matmul forward equals long double loops over out = inp W^T + bias") {
   }
 }
 
-TEST_CASE("matmul float forward and backward are bitwise the same on 1, 2 and 3 threads") {
+TEST_CASE("matmul float forward and backward are bitwise the same on 1, 2 and 3 threads, every instruction set") {
   // Large enough (rows * OC >= 2 * 2^14) that the bias rows and bias-gradient columns
   // really are split over threads; OC = 131 cuts the column chunks inside registers.
   const std::size_t rows = 300, C = 40, OC = 131;
@@ -76,9 +85,11 @@ TEST_CASE("matmul float forward and backward are bitwise the same on 1, 2 and 3 
     for (const auto* part : {&dinp, &dweight, &dbias}) out.insert(out.end(), part->begin(), part->end());
     return out;
   };
-  const std::vector<float> one = run(1);
-  CHECK(run(2) == one);
-  CHECK(run(3) == one);
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    const std::vector<float> one = run(1);
+    CHECK(run(2) == one);
+    CHECK(run(3) == one);
+  });
 }
 
 TEST_CASE("matmul_backward overwrite replaces dinp, ignoring what it held") {

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "../isa_variants.hpp"
 #include "layer_check.hpp"
 #include "pot/nn/residual.hpp"
 
@@ -39,21 +40,23 @@ TEST_CASE("residual forward is the elementwise sum") {
   CHECK(out == std::vector<float>{2.0f, 2.0f, 0.0f});
 }
 
-TEST_CASE("residual float (xsimd) is the exact float sum on every length, tail included") {
-  // One rounding per value either way, so the register path must match bit for bit,
-  // including the values of a partial last register (lengths 1 to 19 cover them all).
-  for (std::size_t N = 1; N <= 19; ++N) {
-    const layer_check::tensor a_values = layer_check::random_tensor(N, 30), b_values = layer_check::random_tensor(N, 31);
-    const std::vector<float> a(a_values.begin(), a_values.end()), b(b_values.begin(), b_values.end());
-    std::vector<float> out(N + 1, -7.0f), da(N, 0.25f), db(N, -0.5f);
-    pot::nn::residual_forward(out.data(), a.data(), b.data(), N);
-    pot::nn::residual_backward(da.data(), db.data(), a.data(), N);
-    INFO("N = " << N);
-    for (std::size_t i = 0; i < N; ++i) {
-      CHECK(out[i] == a[i] + b[i]);
-      CHECK(da[i] == 0.25f + a[i]);
-      CHECK(db[i] == -0.5f + a[i]);
+TEST_CASE("residual float is the exact float sum on every length, tail included, on every instruction set") {
+  pot::test::for_each_supported_isa([&](pot::simd::isa) {
+    // One rounding per value either way, so the register path must match bit for bit,
+    // including the values of a partial last register (lengths 1 to 35 cover them for 8 and 16 lanes).
+    for (std::size_t N = 1; N <= 35; ++N) {
+      const layer_check::tensor a_values = layer_check::random_tensor(N, 30), b_values = layer_check::random_tensor(N, 31);
+      const std::vector<float> a(a_values.begin(), a_values.end()), b(b_values.begin(), b_values.end());
+      std::vector<float> out(N + 1, -7.0f), da(N, 0.25f), db(N, -0.5f);
+      pot::nn::residual_forward(out.data(), a.data(), b.data(), N);
+      pot::nn::residual_backward(da.data(), db.data(), a.data(), N);
+      INFO("N = " << N);
+      for (std::size_t i = 0; i < N; ++i) {
+        CHECK(out[i] == a[i] + b[i]);
+        CHECK(da[i] == 0.25f + a[i]);
+        CHECK(db[i] == -0.5f + a[i]);
+      }
+      CHECK(out[N] == -7.0f);  // nothing written past the end
     }
-    CHECK(out[N] == -7.0f);  // nothing written past the end
-  }
+  });
 }

@@ -2,7 +2,6 @@
 /// \brief AdamW optimiser step (Adam with decoupled weight decay), as PyTorch's torch.optim.AdamW.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -51,28 +50,20 @@ void adamw_update(Scalar* params, const Scalar* grads, Scalar* m, Scalar* v, std
   const Scalar epsilon = Scalar(options.epsilon);
   const Scalar decay_factor =
       Scalar(apply_weight_decay ? 1.0 - options.learning_rate * options.weight_decay : 1.0);
-  // One formula for both loops: Value is Scalar, or an xsimd register of floats (the
-  // scalar float loop does not vectorise: sqrtf may set errno).
-  const auto update = [&](auto& param, const auto& g, auto& first_moment, auto& second_moment) {
-    first_moment = beta1 * first_moment + (Scalar(1) - beta1) * g;
-    second_moment = beta2 * second_moment + (Scalar(1) - beta2) * g * g;
-    param = param * decay_factor -
-            step_size * first_moment / (sqrt(second_moment) * inverse_sqrt_correction2 + epsilon);
-  };
   if constexpr (has_simd_path<Scalar>) {
-    using batch = detail::float_batch;
-    for (std::size_t i = 0; i < n; i += batch::size) {
-      const std::size_t count = std::min(batch::size, n - i);
-      batch param = detail::load_batch(params + i, count);
-      batch first_moment = detail::load_batch(m + i, count);
-      batch second_moment = detail::load_batch(v + i, count);
-      update(param, detail::load_batch(grads + i, count), first_moment, second_moment);
-      detail::store_batch(params + i, param, count);
-      detail::store_batch(m + i, first_moment, count);
-      detail::store_batch(v + i, second_moment, count);
-    }
+    // Registers instead of the scalar float loop, which does not vectorise (sqrtf may
+    // set errno); the same formula in the same operation order.
+    const simd::adamw_coefficients coefficients{beta1,         beta2,   Scalar(1) - beta1,        Scalar(1) - beta2,
+                                                step_size,     inverse_sqrt_correction2, epsilon, decay_factor};
+    simd::dispatch(detail::layer_isa<Scalar>(), [&](auto tag) {
+      simd::layer_loops_t<decltype(tag)>::adamw_update(params, grads, m, v, n, coefficients);
+    });
   } else {
-    for (std::size_t i = 0; i < n; ++i) update(params[i], grads[i], m[i], v[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      m[i] = beta1 * m[i] + (Scalar(1) - beta1) * grads[i];
+      v[i] = beta2 * v[i] + (Scalar(1) - beta2) * grads[i] * grads[i];
+      params[i] = params[i] * decay_factor - step_size * m[i] / (sqrt(v[i]) * inverse_sqrt_correction2 + epsilon);
+    }
   }
 }
 

@@ -2,10 +2,10 @@
 /// \brief Layer normalisation over the channel axis: forward and backward.
 #pragma once
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
+#include <type_traits>
 
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/accumulator.hpp"
@@ -39,45 +39,39 @@ void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in
   using std::sqrt;
   if (C == 0) throw std::invalid_argument("pot: layernorm_forward needs C > 0 channels");
   const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
+  // The dispatched float loops sum in double (accumulator_t<float>); a float
+  // Accumulator, kept for measuring that choice, takes the generic loops.
+  constexpr bool dispatched = has_simd_path<Scalar> && std::is_same_v<Accumulator, double>;
+  const simd::isa isa = detail::layer_isa<Scalar>();
   for (std::size_t row = 0; row < B * T; ++row) {
     const Scalar* x = inp + row * C;
-    Accumulator row_mean;
-    Accumulator squares;
-    if constexpr (has_simd_path<Scalar>) {
-      row_mean = sum_in_lanes<Accumulator>(C, [x](std::size_t i) { return Accumulator(x[i]); }) *
-                 inverse_C;
-      squares = sum_in_lanes<Accumulator>(C, [x, row_mean](std::size_t i) {
-        const Accumulator deviation = Accumulator(x[i]) - row_mean;
-        return deviation * deviation;
+    Scalar* y = out + row * C;
+    if constexpr (dispatched) {
+      simd::dispatch(isa, [&](auto tag) {
+        using loops = simd::layer_loops_t<decltype(tag)>;
+        const double row_mean = loops::sum(x, C) * inverse_C;
+        const double variance = loops::squared_deviation_sum(x, C, row_mean) * inverse_C;
+        mean[row] = static_cast<float>(row_mean);
+        rstd[row] = static_cast<float>(1.0 / std::sqrt(variance + layernorm_epsilon));
+        loops::normalize(y, x, C, mean[row], rstd[row], weight, bias);
       });
     } else {
       Accumulator sum = Accumulator(0);
       for (std::size_t i = 0; i < C; ++i) sum += Accumulator(x[i]);
-      row_mean = sum * inverse_C;
-      squares = Accumulator(0);
+      const Accumulator row_mean = sum * inverse_C;
+      Accumulator squares = Accumulator(0);
       for (std::size_t i = 0; i < C; ++i) {
         const Accumulator deviation = Accumulator(x[i]) - row_mean;
         squares += deviation * deviation;
       }
-    }
-    const Accumulator variance = squares * inverse_C;
-    const Scalar row_rstd =
-        static_cast<Scalar>(Accumulator(1) / sqrt(variance + Accumulator(layernorm_epsilon)));
-    const Scalar row_mean_scalar = static_cast<Scalar>(row_mean);
-    Scalar* y = out + row * C;
-    if constexpr (has_simd_path<Scalar>) {
-      using batch = detail::float_batch;
-      for (std::size_t i = 0; i < C; i += batch::size) {
-        const std::size_t count = std::min(batch::size, C - i);
-        const batch normalised = (detail::load_batch(x + i, count) - row_mean_scalar) * row_rstd;
-        detail::store_batch(y + i, normalised * detail::load_batch(weight + i, count) + detail::load_batch(bias + i, count),
-                            count);
-      }
-    } else {
+      const Accumulator variance = squares * inverse_C;
+      const Scalar row_rstd =
+          static_cast<Scalar>(Accumulator(1) / sqrt(variance + Accumulator(layernorm_epsilon)));
+      const Scalar row_mean_scalar = static_cast<Scalar>(row_mean);
       for (std::size_t i = 0; i < C; ++i) y[i] = (x[i] - row_mean_scalar) * row_rstd * weight[i] + bias[i];
+      mean[row] = row_mean_scalar;
+      rstd[row] = row_rstd;
     }
-    mean[row] = row_mean_scalar;
-    rstd[row] = row_rstd;
   }
 }
 
@@ -108,50 +102,44 @@ void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scal
   const std::size_t rows = B * T;
   const linalg::execution threads = layer_execution<Scalar>(exec, rows * C);
   const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
+  constexpr bool dispatched = has_simd_path<Scalar> && std::is_same_v<Accumulator, double>;
+  const simd::isa isa = detail::layer_isa<Scalar>();
   linalg::parallel_for(0, rows, [&](std::size_t first_row, std::size_t last_row) {
+    if constexpr (dispatched) {
+      simd::dispatch(isa, [&](auto tag) {
+        using loops = simd::layer_loops_t<decltype(tag)>;
+        for (std::size_t row = first_row; row < last_row; ++row) {
+          // dinp needs the row means of dnorm and of dnorm * norm before any element is written.
+          double dnorm_sum = 0.0, dnorm_norm_sum = 0.0;
+          loops::normalize_backward_sums(inp + row * C, dout + row * C, weight, C, mean[row], rstd[row], &dnorm_sum,
+                                         &dnorm_norm_sum);
+          loops::normalize_input_gradient(dinp + row * C, inp + row * C, dout + row * C, weight, C, mean[row],
+                                          rstd[row], static_cast<float>(dnorm_sum * inverse_C),
+                                          static_cast<float>(dnorm_norm_sum * inverse_C));
+        }
+      });
+      return;
+    }
     for (std::size_t row = first_row; row < last_row; ++row) {
       const Scalar* x = inp + row * C;
       const Scalar* dy = dout + row * C;
       const Scalar row_mean = mean[row];
       const Scalar row_rstd = rstd[row];
-      // dinp needs the row means of dnorm and of dnorm * norm before any element is written.
       Accumulator dnorm_sum = Accumulator(0);
       Accumulator dnorm_norm_sum = Accumulator(0);
-      if constexpr (has_simd_path<Scalar>) {
-        dnorm_sum = sum_in_lanes<Accumulator>(C, [weight, dy](std::size_t i) {
-          return Accumulator(weight[i] * dy[i]);
-        });
-        dnorm_norm_sum = sum_in_lanes<Accumulator>(C, [=](std::size_t i) {
-          const Scalar norm = (x[i] - row_mean) * row_rstd;
-          return Accumulator(weight[i] * dy[i] * norm);
-        });
-      } else {
-        for (std::size_t i = 0; i < C; ++i) {
-          const Scalar norm = (x[i] - row_mean) * row_rstd;
-          const Scalar dnorm = weight[i] * dy[i];
-          dnorm_sum += Accumulator(dnorm);
-          dnorm_norm_sum += Accumulator(dnorm * norm);
-        }
+      for (std::size_t i = 0; i < C; ++i) {
+        const Scalar norm = (x[i] - row_mean) * row_rstd;
+        const Scalar dnorm = weight[i] * dy[i];
+        dnorm_sum += Accumulator(dnorm);
+        dnorm_norm_sum += Accumulator(dnorm * norm);
       }
       const Scalar dnorm_mean = static_cast<Scalar>(dnorm_sum * inverse_C);
       const Scalar dnorm_norm_mean = static_cast<Scalar>(dnorm_norm_sum * inverse_C);
       Scalar* dx = dinp + row * C;
-      if constexpr (has_simd_path<Scalar>) {
-        using batch = detail::float_batch;
-        for (std::size_t i = 0; i < C; i += batch::size) {
-          const std::size_t count = std::min(batch::size, C - i);
-          const batch norm = (detail::load_batch(x + i, count) - row_mean) * row_rstd;
-          const batch dnorm = detail::load_batch(weight + i, count) * detail::load_batch(dy + i, count);
-          detail::store_batch(dx + i,
-                              detail::load_batch(dx + i, count) + (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd,
-                              count);
-        }
-      } else {
-        for (std::size_t i = 0; i < C; ++i) {
-          const Scalar norm = (x[i] - row_mean) * row_rstd;
-          const Scalar dnorm = weight[i] * dy[i];
-          dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd;
-        }
+      for (std::size_t i = 0; i < C; ++i) {
+        const Scalar norm = (x[i] - row_mean) * row_rstd;
+        const Scalar dnorm = weight[i] * dy[i];
+        dx[i] += (dnorm - dnorm_mean - norm * dnorm_norm_mean) * row_rstd;
       }
     }
   }, threads);
@@ -160,17 +148,11 @@ void layernorm_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scal
     if constexpr (has_simd_path<Scalar>) {
       // Column sums stay in registers across the rows (the same additions in the same
       // order as storing them after each row).
-      detail::add_rows(dbias + first, dout + first, rows, C, width);
-      using batch = detail::float_batch;
-      for (std::size_t i = first; i < last; i += batch::size) {
-        const std::size_t count = std::min(batch::size, last - i);
-        batch sum = detail::load_batch(dweight + i, count);
-        for (std::size_t row = 0; row < rows; ++row) {
-          const batch norm = (detail::load_batch(inp + row * C + i, count) - mean[row]) * rstd[row];
-          sum += norm * detail::load_batch(dout + row * C + i, count);
-        }
-        detail::store_batch(dweight + i, sum, count);
-      }
+      detail::add_rows(dbias + first, dout + first, rows, C, width, isa);
+      simd::dispatch(isa, [&](auto tag) {
+        simd::layer_loops_t<decltype(tag)>::normalize_weight_gradient(dweight + first, inp + first, dout + first, mean,
+                                                                      rstd, rows, C, width);
+      });
       return;
     }
     for (std::size_t row = 0; row < rows; ++row) {

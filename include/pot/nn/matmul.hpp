@@ -36,9 +36,10 @@ void matmul_forward(Scalar* out, const Scalar* inp, const Scalar* weight, const 
   linalg::gemm<Scalar>(transpose::no, transpose::yes, rows, OC, C, Scalar(1), inp, C, weight, C,
                        Scalar(0), out, OC, exec);
   if (bias == nullptr) return;
+  const simd::isa isa = detail::layer_isa<Scalar>();
   linalg::parallel_for(0, rows, [&](std::size_t first, std::size_t last) {
     for (std::size_t row = first; row < last; ++row)
-      detail::add(out + row * OC, out + row * OC, bias, OC);
+      detail::add(out + row * OC, out + row * OC, bias, OC, isa);
   }, layer_execution<Scalar>(exec, rows * OC));
 }
 
@@ -72,8 +73,9 @@ void matmul_backward(Scalar* dinp, Scalar* dweight, Scalar* dbias, const Scalar*
   linalg::gemm<Scalar>(transpose::yes, transpose::no, OC, C, rows, Scalar(1), dout, OC, inp, C,
                        Scalar(1), dweight, C, exec);
   if (dbias == nullptr) return;
+  const simd::isa isa = detail::layer_isa<Scalar>();
   linalg::parallel_for(0, OC, [&](std::size_t first, std::size_t last) {
-    detail::add_rows(dbias + first, dout + first, rows, OC, last - first);
+    detail::add_rows(dbias + first, dout + first, rows, OC, last - first, isa);
   }, layer_execution<Scalar>(exec, rows * OC));
 }
 

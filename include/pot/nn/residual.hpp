@@ -15,7 +15,7 @@ namespace pot::nn {
 /// \param N number of values
 template <class Scalar>
 void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N) {
-  detail::add(out, a, b, N);
+  detail::add(out, a, b, N, detail::layer_isa<Scalar>());
 }
 
 /// \brief Backward of residual_forward: both inputs receive `dout` (accumulated with +=).
@@ -25,8 +25,9 @@ void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t
 /// \param N number of values
 template <class Scalar>
 void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N) {
-  detail::add(da, da, dout, N);
-  detail::add(db, db, dout, N);
+  const simd::isa isa = detail::layer_isa<Scalar>();
+  detail::add(da, da, dout, N, isa);
+  detail::add(db, db, dout, N, isa);
 }
 
 }  // namespace pot::nn

@@ -5,10 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 
 #include "pot/nn/vectorize.hpp"
-#include "pot/simd/xsimd_compat.hpp"
 
 namespace pot::nn {
 
@@ -25,30 +23,15 @@ Scalar softmax_row_forward(Scalar* probs, const Scalar* inp, std::size_t n) {
   using std::max;
   if (n == 0) return Scalar(0);
   if constexpr (has_simd_path<Scalar>) {
-    // xsimd's exp instead of libm's scalar expf: attention calls this on every row of
+    // A vector exp instead of libm's scalar expf: attention calls this on every row of
     // every head. The row's sum is accumulated per lane, then across lanes.
-    using batch = detail::float_batch;
-    constexpr float ignored = -std::numeric_limits<float>::infinity();  // exp gives 0
-    batch lane_max(ignored);
-    for (std::size_t i = 0; i < n; i += batch::size)
-      lane_max = xsimd::max(lane_max, detail::load_batch(inp + i, std::min(batch::size, n - i), ignored));
-    alignas(batch::arch_type::alignment()) float lanes[batch::size];
-    lane_max.store_aligned(lanes);
-    const batch row_max(*std::max_element(lanes, lanes + batch::size));
-    batch lane_sum(0.0f);
-    for (std::size_t i = 0; i < n; i += batch::size) {
-      const std::size_t count = std::min(batch::size, n - i);
-      const batch term = xsimd::exp(detail::load_batch(inp + i, count, ignored) - row_max);
-      detail::store_batch(probs + i, term, count);
-      lane_sum += term;
-    }
-    const float sum = xsimd_compat::reduce_add(lane_sum);
-    const batch inverse_sum(1.0f / sum);
-    for (std::size_t i = 0; i < n; i += batch::size) {
-      const std::size_t count = std::min(batch::size, n - i);
-      detail::store_batch(probs + i, detail::load_batch(probs + i, count) * inverse_sum, count);
-    }
-    return row_max.get(0) + std::log(sum);
+    return simd::dispatch(detail::layer_isa<Scalar>(), [&](auto tag) {
+      using loops = simd::layer_loops_t<decltype(tag)>;
+      const float row_max = loops::row_max(inp, n);
+      const float sum = loops::shifted_exponentials(probs, inp, n, row_max);
+      loops::scale(probs, n, 1.0f / sum);
+      return row_max + std::log(sum);
+    });
   } else {
     Scalar row_max = inp[0];
     for (std::size_t i = 1; i < n; ++i) row_max = max(row_max, inp[i]);
@@ -68,19 +51,10 @@ template <class Scalar>
 void softmax_row_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprobs,
                           std::size_t n) {
   if constexpr (has_simd_path<Scalar>) {
-    using batch = detail::float_batch;
-    batch lane_sum(0.0f);
-    for (std::size_t i = 0; i < n; i += batch::size) {
-      const std::size_t count = std::min(batch::size, n - i);
-      lane_sum = xsimd::fma(detail::load_batch(probs + i, count), detail::load_batch(dprobs + i, count), lane_sum);
-    }
-    const batch weighted(xsimd_compat::reduce_add(lane_sum));
-    for (std::size_t i = 0; i < n; i += batch::size) {
-      const std::size_t count = std::min(batch::size, n - i);
-      const batch p = detail::load_batch(probs + i, count);
-      const batch d = detail::load_batch(dprobs + i, count);
-      detail::store_batch(dinp + i, xsimd::fma(p, d - weighted, detail::load_batch(dinp + i, count)), count);
-    }
+    simd::dispatch(detail::layer_isa<Scalar>(), [&](auto tag) {
+      using loops = simd::layer_loops_t<decltype(tag)>;
+      loops::softmax_input_gradient(dinp, probs, dprobs, n, loops::dot(probs, dprobs, n));
+    });
   } else {
     Scalar weighted = Scalar(0);
     for (std::size_t i = 0; i < n; ++i) weighted += probs[i] * dprobs[i];

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "pot/simd/affine_floats.hpp"
+#include "pot/simd/avx2/float_register.hpp"
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/target.hpp"
 
@@ -14,18 +15,8 @@ POT_TARGET_AVX2_BEGIN
 namespace pot::simd {
 namespace detail_avx2 {
 
-struct qreg {
-  using type = __m256;
-  static constexpr std::size_t lanes = 8;
-  static type set1(float v) noexcept { return _mm256_set1_ps(v); }
-  static type loadu(const float* p) noexcept { return _mm256_loadu_ps(p); }
-  static void storeu(float* p, type v) noexcept { _mm256_storeu_ps(p, v); }
-  static type add(type a, type b) noexcept { return _mm256_add_ps(a, b); }
-  static type sub(type a, type b) noexcept { return _mm256_sub_ps(a, b); }
-  static type mul(type a, type b) noexcept { return _mm256_mul_ps(a, b); }
-  static type round_even(type a) noexcept { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static type select_ge(type a, type b, type t, type f) noexcept { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_GE_OQ)); }
-  static type select_le(type a, type b, type t, type f) noexcept { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, b, _CMP_LE_OQ)); }
+/// The float register with the quantizer's own operations.
+struct qreg : float_register {
   static type select_nan(type a, type t, type f) noexcept { return _mm256_blendv_ps(f, t, _mm256_cmp_ps(a, a, _CMP_UNORD_Q)); }
   static void store_codes(std::int32_t* p, type v) noexcept {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_cvtps_epi32(v));

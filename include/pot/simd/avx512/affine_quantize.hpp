@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "pot/simd/affine_floats.hpp"
+#include "pot/simd/avx512/float_register.hpp"
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/target.hpp"
 
@@ -14,18 +15,8 @@ POT_TARGET_AVX512_BEGIN
 namespace pot::simd {
 namespace detail_avx512 {
 
-struct qreg {
-  using type = __m512;
-  static constexpr std::size_t lanes = 16;
-  static type set1(float v) noexcept { return _mm512_set1_ps(v); }
-  static type loadu(const float* p) noexcept { return _mm512_loadu_ps(p); }
-  static void storeu(float* p, type v) noexcept { _mm512_storeu_ps(p, v); }
-  static type add(type a, type b) noexcept { return _mm512_add_ps(a, b); }
-  static type sub(type a, type b) noexcept { return _mm512_sub_ps(a, b); }
-  static type mul(type a, type b) noexcept { return _mm512_mul_ps(a, b); }
-  static type round_even(type a) noexcept { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static type select_ge(type a, type b, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ), t); }
-  static type select_le(type a, type b, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ), t); }
+/// The float register with the quantizer's own operations.
+struct qreg : float_register {
   static type select_nan(type a, type t, type f) noexcept { return _mm512_mask_mov_ps(f, _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), t); }
   static void store_codes(std::int32_t* p, type v) noexcept { _mm512_storeu_si512(p, _mm512_cvtps_epi32(v)); }
   static void store_inside(std::uint8_t* p, type v, type lo, type hi) noexcept {
