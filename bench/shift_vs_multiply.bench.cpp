@@ -705,6 +705,8 @@ std::vector<row> all_rows() {
   const auto add = [&rows](auto... arguments) { rows.push_back(make_row(arguments...)); };
 #if defined(POT_SIMD_X86)
   const requirement sse41{"sse4.1", [] { return __builtin_cpu_supports("sse4.1") != 0; }};
+  const requirement avx2 = needs(isa::avx2), avx512 = needs(isa::avx512);
+  add("scalar_float_fma_vfmadd", avx2, scalar_float_fma_vfmadd, scalar_float_fma);
   add("w128_float_multiply_mulps", sse41, w128::float_multiply_mulps, scalar_float_multiply);
   add("w128_float_pot_exponent_add_paddd", sse41, w128::float_pot_exponent_add_paddd, scalar_float_multiply);
   add("w128_int32_multiply_pmulld", sse41, w128::int32_multiply_pmulld, scalar_int32_multiply);
@@ -712,8 +714,6 @@ std::vector<row> all_rows() {
   add("w128_int16_shift_via_table_pmullw", sse41, w128::int16_shift_via_table_pmullw, scalar_int16_multiply);
   add("w128_int8_dot_pmaddubsw_pmaddwd", sse41, w128::int8_dot_pmaddubsw_pmaddwd, scalar_int8_dot, kDotDepth);
 
-  const requirement avx2 = needs(isa::avx2), avx512 = needs(isa::avx512);
-  add("scalar_float_fma_vfmadd", avx2, scalar_float_fma_vfmadd, scalar_float_fma);
   add("w256_float_multiply_vmulps", avx2, w256::float_multiply_vmulps, scalar_float_multiply);
   add("w256_float_fma_vfmadd", avx2, w256::float_fma_vfmadd, scalar_float_fma);
   add("w256_float_pot_exponent_add_vpaddd", avx2, w256::float_pot_exponent_add_vpaddd, scalar_float_multiply);
