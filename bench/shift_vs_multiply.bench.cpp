@@ -5,7 +5,8 @@
 // Every benchmark computes out[i] = a[i] (op) b[i] over kElements elements. Three
 // arrays of kElements 4-byte elements take 24 KiB, inside the 32 KiB L1 data cache of
 // the CPUs we target, so the figure is ALU and load/store throughput, not memory
-// bandwidth. The loop is dependency-free; ClobberMemory() after each pass makes the
+// bandwidth (the shift-and-sign and vscalefps rows read a third input array: 32 KiB;
+// FMA and the dot products accumulate into the output in place). The loop is dependency-free; ClobberMemory() after each pass makes the
 // compiler store every result and reload the inputs, so nothing is folded away.
 //
 // Rows are named <width>_<type>_<operation>[_<instructions>]: the width is "scalar",
