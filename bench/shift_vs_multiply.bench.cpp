@@ -641,7 +641,9 @@ void int16_shift_sshl(const operands& d, std::int16_t* out) {
 
 /// SDOT is signed by signed; the activations are below 128, so reading them as signed
 /// bytes gives the same products as the unsigned ones of the x86 rows. A lambda would
-/// not inherit the target attribute, hence the loop written out.
+/// not inherit the target attribute, hence the loop written out. The target is GCC
+/// arm_neon.h's own for vdotq_s32 (armv8.2-a+dotprod): with only +dotprod the
+/// intrinsic's options are not a subset of the function's and it cannot be inlined.
 __attribute__((target("arch=armv8.2-a+dotprod"))) void int8_dot_sdot(const operands& d, std::int32_t* out) {
   const auto* activations = reinterpret_cast<const std::int8_t*>(d.dot_activations_u8);
   for (std::size_t i = 0; i < kElements; i += 4)
