@@ -16,11 +16,17 @@ import platform
 import re
 
 
-def baseline_of(program, name):
-    """The name of the case `name` is compared with, or None for a baseline itself."""
+def baseline_of(program, name, names=()):
+    """The name of the case `name` is compared with, or None for a baseline itself.
+
+    `names` are all cases of the program: shift_vs_multiply's rows are named
+    <width>_<type>_<operation>[_<instructions>], and each is compared with the float
+    multiply of its width (scalar_float_multiply, w256_float_multiply_vmulps, ...).
+    """
     family, _, args = name.partition("/")
     if program == "shift_vs_multiply":
-        base = "scalar_float_multiply" if family.startswith("scalar") else "simd_float_multiply"
+        prefix = family.split("_", 1)[0] + "_float_multiply"
+        base = next((n for n in names if n.startswith(prefix)), prefix)
         return None if family == base else base
     blas = {"pot_gemv": "openblas_sgemv", "pot_gemm": "openblas_sgemm", "gemm_float": "openblas_sgemm"}
     if family == blas[program] or family == "read_bandwidth" or family == "parallel_for_overhead":
@@ -61,7 +67,7 @@ def table(program, rows):
         unit = b["time_unit"]
         cells = [name.removesuffix("/real_time"), f"{fmt(b['real_time'])} {unit}", f"{fmt(b['cpu_time'])} {unit}"]
         cells += [fmt(b[c]) if c in b else "" for c in counters]
-        base_name = baseline_of(program, name.removesuffix("/real_time"))
+        base_name = baseline_of(program, name.removesuffix("/real_time"), rows)
         base = rows.get(base_name + "/real_time") or rows.get(base_name) if base_name else None
         if base is None:
             cells += ["baseline" if base_name is None else "", ""]
@@ -135,6 +141,7 @@ def main():
                f" program compiled for {context.get('compiled_for', '?')})" if "pot_isa" in context else "")
             + (f", OpenBLAS core `{context['openblas_core']}`" if "openblas_core" in context else "")
             + (f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})" if os.environ.get("OPENBLAS_CORETYPE") else "")
+            + (f". Rows {context['pot_rows']}" if "pot_rows" in context else "")
             + f". Medians of 3 repetitions. Load average at the start: {load}"
             + busy_caveat(context)
             + ". Ratios are speed-ups over the baseline of the same run (> 1: faster).",
