@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -208,4 +209,41 @@ TEST_CASE("the uint8 kernels equal the sums written out, for any int8 weights wh
           });
         });
       }
+}
+
+TEST_CASE("the fused float 4-bit kernel is within the summation bound of the sum written out, for any table") {
+  // Tables whose entries are not powers of two, so that every byte of each float matters
+  // (the NEON body looks up each byte of the float separately).
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+  constexpr std::size_t rows = 4, stride = 640;
+  for (const std::size_t count : {std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{65}, std::size_t{1000}}) {
+    std::array<float, 16> table{};
+    for (auto& t : table) t = value(rng);
+    std::vector<unsigned> codes;
+    const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+    std::vector<float> x(count), ordered(count);
+    for (auto& v : x) v = value(rng);
+    pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+      pot::simd::dispatch(isa, [&](auto tag) {
+        pot::simd::order_activations(x.data(), count, ordered.data(),
+                                     [&](std::size_t k) { return pot::simd::float_packed4_position(tag, k, count); });
+        std::array<float, rows> out{};
+        pot::simd::dot_float_packed4_rows<rows>(tag, ordered.data(), bytes.data(), stride, bytes.data(), table, count,
+                                                out.data());
+        for (std::size_t r = 0; r < rows; ++r) {
+          double exact = 0, magnitude = 0;
+          for (std::size_t k = 0; k < count; ++k) {
+            const double product = double{x[k]} * double{table[codes[r * count + k]]};
+            exact += product;
+            magnitude += std::abs(product);
+          }
+          // Each product rounds once and each of the count - 1 additions once.
+          const double bound = static_cast<double>(count + 1) * 0x1p-24 * magnitude;
+          INFO("count ", count, " row ", r);
+          CHECK(std::abs(double{out[r]} - exact) <= bound);
+        }
+      });
+    });
+  }
 }
