@@ -35,7 +35,7 @@ inline float_byte_planes byte_planes(const std::array<float, 16>& table) noexcep
 }
 
 /// Adds `x[i] * table[codes[i]]` for the 16 codes of `codes` to the four lanes of
-/// `sums[0..3]`: four tbl give the bytes of the 16 floats, zip of bytes 0|1 and 2|3 the
+/// `sums[0]` and `sums[1]`: four tbl give the bytes of the 16 floats, zip of bytes 0|1 and 2|3 the
 /// half-words, zip of those half-words the floats in code order, then four FMA.
 inline void accumulate_decoded(float32x4_t* sums, const float* x, uint8x16_t codes,
                                const float_byte_planes& planes) noexcept {
@@ -45,8 +45,8 @@ inline void accumulate_decoded(float32x4_t* sums, const float* x, uint8x16_t cod
   const uint16x8_t low23 = vreinterpretq_u16_u8(vzip1q_u8(b2, b3)), high23 = vreinterpretq_u16_u8(vzip2q_u8(b2, b3));
   sums[0] = vfmaq_f32(sums[0], vld1q_f32(x), vreinterpretq_f32_u16(vzip1q_u16(low01, low23)));
   sums[1] = vfmaq_f32(sums[1], vld1q_f32(x + 4), vreinterpretq_f32_u16(vzip2q_u16(low01, low23)));
-  sums[2] = vfmaq_f32(sums[2], vld1q_f32(x + 8), vreinterpretq_f32_u16(vzip1q_u16(high01, high23)));
-  sums[3] = vfmaq_f32(sums[3], vld1q_f32(x + 12), vreinterpretq_f32_u16(vzip2q_u16(high01, high23)));
+  sums[0] = vfmaq_f32(sums[0], vld1q_f32(x + 8), vreinterpretq_f32_u16(vzip1q_u16(high01, high23)));
+  sums[1] = vfmaq_f32(sums[1], vld1q_f32(x + 12), vreinterpretq_f32_u16(vzip2q_u16(high01, high23)));
 }
 
 }  // namespace detail_neon
@@ -61,18 +61,17 @@ constexpr std::size_t float_packed4_position(neon_tag, std::size_t k, std::size_
 /// `ordered` holding x in the order of float_packed4_position(), any float table.
 ///
 /// Per 32 codes and row: one 16-byte load, a mask and a shift for the nibbles, then per
-/// 16 codes four tbl, four byte zips, four half-word zips and four FMA, into four
-/// accumulators per row (so that consecutive FMA do not wait on each other). The
-/// activations are loaded again for each row (from L1): holding the block's 32 floats
-/// (8 registers) beside four rows' 16 sums and the 4 byte tables would leave 4 of the 32
-/// vector registers for the decode.
+/// 16 codes four tbl, four byte zips, four half-word zips and four FMA, into two
+/// accumulators per row: eight independent FMA chains over four rows (four per row
+/// spilled sums to the stack in GCC 12's code). The activations are read again for each
+/// row, from L1.
 template <std::size_t Rows>
 inline void dot_float_packed4_rows(neon_tag, const float* ordered, const std::byte* first_row, std::size_t row_stride,
                                    const std::byte* prefetch_rows, const std::array<float, 16>& table,
                                    std::size_t count, float* out) noexcept {
   using namespace detail_neon;
   const float_byte_planes planes = byte_planes(table);
-  float32x4_t sums[Rows][4];
+  float32x4_t sums[Rows][2];
   for (auto& row_sums : sums)
     for (auto& s : row_sums) s = vdupq_n_f32(0.0f);
   std::size_t k = 0;
@@ -87,7 +86,7 @@ inline void dot_float_packed4_rows(neon_tag, const float* ordered, const std::by
   }
   for (std::size_t r = 0; r < Rows; ++r) {
     const std::byte* row = first_row + r * row_stride;
-    float total = vaddvq_f32(vaddq_f32(vaddq_f32(sums[r][0], sums[r][1]), vaddq_f32(sums[r][2], sums[r][3])));
+    float total = vaddvq_f32(vaddq_f32(sums[r][0], sums[r][1]));
     for (std::size_t i = k; i < count; ++i) total = std::fma(ordered[i], table[packed4_code(row, i)], total);
     out[r] = total;
   }
