@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -79,6 +80,18 @@ TEST_CASE("the activation orders of the fused 4-bit kernels are permutations") {
   CHECK(pot::simd::packed4_u8_position(avx512, 129, 192) == 128 + 32);
   CHECK(pot::simd::packed4_u8_position(avx512, 192, 193) == 192);
 #endif
+#if defined(POT_SIMD_AARCH64)
+  // The NEON layout by hand: blocks of 32 codes (one 16-byte load), even codes then odd.
+  constexpr pot::simd::neon_tag neon;
+  constexpr pot::simd::neon_dotprod_tag neon_dotprod;  // shares the neon order
+  CHECK(pot::simd::packed4_u8_position(neon, 1, 32) == 16);
+  CHECK(pot::simd::packed4_u8_position(neon, 2, 32) == 1);
+  CHECK(pot::simd::packed4_u8_position(neon_dotprod, 33, 64) == 32 + 16);
+  CHECK(pot::simd::packed4_u8_position(neon_dotprod, 31, 63) == 31);  // the odd code 15 of block 0 is last
+  CHECK(pot::simd::packed4_u8_position(neon, 33, 63) == 33);          // the tail keeps its place
+  CHECK(pot::simd::packed4_s16_position(neon, 3, 32) == 17);
+  CHECK(pot::simd::packed4_s16_position(neon, 32, 33) == 32);
+#endif
 }
 
 TEST_CASE("high bytes are the code's sign only for tables within [-256, 255] split at code 8") {
@@ -148,4 +161,89 @@ TEST_CASE("the fused uint8 4-bit kernel subtracts the zero point exactly at |w| 
         });
       });
     }
+}
+
+TEST_CASE("the uint8 kernels equal the sums written out, for any int8 weights where the body allows them") {
+  // AVX2's vpmaddubsw needs |w| <= 64; every other body takes any int8, -128 included
+  // (NEON's SDOT body flips the activations to u - 128 and adds 128 - zp times sum w).
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> activation(0, 255);
+  constexpr std::size_t rows = 4, stride = 640;
+  for (const int largest : {64, 128})
+    for (const std::size_t count : {std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{65}, std::size_t{1000}})
+      for (const std::int32_t zero_point : {0, 131, 255}) {
+        std::uniform_int_distribution<int> weight(-largest, largest - 1);
+        std::array<std::int8_t, 16> table{};
+        for (auto& t : table) t = static_cast<std::int8_t>(weight(rng));
+        table[0] = static_cast<std::int8_t>(-largest);
+        std::vector<unsigned> codes;
+        const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+        std::vector<std::uint8_t> u(count), ordered(count);
+        for (auto& v : u) v = static_cast<std::uint8_t>(activation(rng));
+        u[0] = 255;
+        std::vector<std::int8_t> w(count);
+        for (std::size_t k = 0; k < count; ++k) w[k] = table[codes[k]];
+        pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+          if (isa == pot::simd::isa::avx2 && largest > 64) return;
+          pot::simd::dispatch(isa, [&](auto tag) {
+            pot::simd::order_activations(u.data(), count, ordered.data(),
+                                         [&](std::size_t k) { return pot::simd::packed4_u8_position(tag, k, count); });
+            std::array<std::int32_t, rows> four{};
+            pot::simd::dot_u8_packed4_rows<rows>(tag, ordered.data(), zero_point, bytes.data(), stride, bytes.data(),
+                                                 table, count, four.data());
+            for (std::size_t r = 0; r < rows; ++r) {
+              std::int64_t expected = 0;
+              for (std::size_t k = 0; k < count; ++k) expected += (std::int64_t{u[k]} - zero_point) * table[codes[r * count + k]];
+              INFO("largest ", largest, " count ", count, " zero point ", zero_point, " row ", r);
+              CHECK(four[r] == expected);
+            }
+            std::int64_t products = 0, weights = 0;
+            for (std::size_t k = 0; k < count; ++k) {
+              products += std::int64_t{u[k]} * w[k];
+              weights += w[k];
+            }
+            const pot::simd::u8s8_dot dot = pot::simd::dot_u8s8(tag, u.data(), w.data(), count);
+            INFO("largest ", largest, " count ", count);
+            CHECK(dot.products == products);
+            CHECK(dot.weights == weights);
+          });
+        });
+      }
+}
+
+TEST_CASE("the fused float 4-bit kernel is within the summation bound of the sum written out, for any table") {
+  // Tables whose entries are not powers of two, so that every byte of each float matters
+  // (the NEON body looks up each byte of the float separately).
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> value(-3.0f, 3.0f);
+  constexpr std::size_t rows = 4, stride = 640;
+  for (const std::size_t count : {std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{65}, std::size_t{1000}}) {
+    std::array<float, 16> table{};
+    for (auto& t : table) t = value(rng);
+    std::vector<unsigned> codes;
+    const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+    std::vector<float> x(count), ordered(count);
+    for (auto& v : x) v = value(rng);
+    pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+      pot::simd::dispatch(isa, [&](auto tag) {
+        pot::simd::order_activations(x.data(), count, ordered.data(),
+                                     [&](std::size_t k) { return pot::simd::float_packed4_position(tag, k, count); });
+        std::array<float, rows> out{};
+        pot::simd::dot_float_packed4_rows<rows>(tag, ordered.data(), bytes.data(), stride, bytes.data(), table, count,
+                                                out.data());
+        for (std::size_t r = 0; r < rows; ++r) {
+          double exact = 0, magnitude = 0;
+          for (std::size_t k = 0; k < count; ++k) {
+            const double product = double{x[k]} * double{table[codes[r * count + k]]};
+            exact += product;
+            magnitude += std::abs(product);
+          }
+          // Each product rounds once and each of the count - 1 additions once.
+          const double bound = static_cast<double>(count + 1) * 0x1p-24 * magnitude;
+          INFO("count ", count, " row ", r);
+          CHECK(std::abs(double{out[r]} - exact) <= bound);
+        }
+      });
+    });
+  }
 }

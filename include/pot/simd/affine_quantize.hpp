@@ -17,8 +17,9 @@
 /// every kept value is an integer in `[qmin, qmax]` that converts to int32 exactly.
 ///
 /// One body per instruction set (simd/dispatch.hpp): portable (xsimd at the build's
-/// flags), AVX2 (8 lanes, vroundps) and AVX-512 (16 lanes, vrndscaleps); all give the
-/// scalar function's bits.
+/// flags), AVX2 (8 lanes, vroundps), AVX-512 (16 lanes, vrndscaleps) and NEON (4 lanes,
+/// frintn, which is round half to even whatever FPCR says); all give the scalar
+/// function's bits.
 
 #include <algorithm>
 #include <cstddef>
@@ -33,6 +34,9 @@
 #if defined(POT_SIMD_X86)
 #include "pot/simd/avx2/affine_quantize.hpp"
 #include "pot/simd/avx512/affine_quantize.hpp"
+#endif
+#if defined(POT_SIMD_AARCH64)
+#include "pot/simd/neon/affine_quantize.hpp"
 #endif
 
 namespace pot::simd {

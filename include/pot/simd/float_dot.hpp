@@ -3,8 +3,9 @@
 /// \brief Float activations times PoT codes decoded to float `±2^e`, accumulated with
 /// FMA: `dot_float` over decoded weights and the fused 4-bit `dot_float_packed4_rows`,
 /// one body per instruction set (simd/dispatch.hpp): portable (xsimd at the build's
-/// flags), AVX2 (two vpermps per 8 codes), AVX-512 (one vpermps per 16 codes). The
-/// bodies sum in different orders, so their results differ by float rounding.
+/// flags), AVX2 (two vpermps per 8 codes), AVX-512 (one vpermps per 16 codes), NEON
+/// (the fused kernel only, dot_float is xsimd's NEON already: four tbl and eight zips
+/// per 16 codes, one per byte of the float and to interleave them). The bodies sum in different orders, so their results differ by float rounding.
 
 #include <array>
 #include <cstddef>
@@ -15,6 +16,9 @@
 #if defined(POT_SIMD_X86)
 #include "pot/simd/avx2/float_dot.hpp"
 #include "pot/simd/avx512/float_dot.hpp"
+#endif
+#if defined(POT_SIMD_AARCH64)
+#include "pot/simd/neon/float_dot.hpp"
 #endif
 
 namespace pot::simd {

@@ -10,6 +10,8 @@
 /// | portable (simd/portable/) | scalar | scalar | scalar |
 /// | avx2 (simd/avx2/) | vpmaddubsw, needs \|w\| <= 64 | vpmaddwd | vpshufb |
 /// | avx512 (simd/avx512/) | vpdpbusd | vpdpwssd | vpshufb (int8), vpermw (int16) |
+/// | neon (simd/neon/) | smlal | smlal | tbl |
+/// | neon_dotprod (simd/neon/) | sdot on u - 128 | smlal (as neon) | tbl |
 ///
 /// Every body returns the same integers (packed4_layout.hpp). The fused kernels read
 /// activations in an order of their own, given by `packed4_u8_position(tag, k, count)`
@@ -20,4 +22,7 @@
 #if defined(POT_SIMD_X86)
 #include "pot/simd/avx2/integer_dot.hpp"
 #include "pot/simd/avx512/integer_dot.hpp"
+#endif
+#if defined(POT_SIMD_AARCH64)
+#include "pot/simd/neon/integer_dot.hpp"
 #endif
