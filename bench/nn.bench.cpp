@@ -21,6 +21,8 @@
 #include "pot/nn/softmax.hpp"
 #include "pot/nn/transformer_block.hpp"
 
+#include "bench_main.hpp"
+
 namespace {
 
 /// A float that linalg::gemm does not recognise, so every matrix product of a layer
@@ -188,10 +190,5 @@ int main(int argc, char** argv) {
     register_shape(4, 256, 768, 12);
     register_shape(4, 1024, 768, 12);
   }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
-  if (benchmark::ReportUnrecognizedArguments(count, args.data())) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pot::bench::run(static_cast<int>(args.size()), args.data());
 }
