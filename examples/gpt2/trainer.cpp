@@ -4,7 +4,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -15,7 +14,8 @@
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/adamw.hpp"
 #include "pot/nn/layer_execution.hpp"
-#include "pot/nn/vectorize.hpp"
+#include "pot/nn/gradient_clipping.hpp"
+#include "pot/nn/learning_rate_schedule.hpp"
 #include "safetensors.hpp"
 #include "strict_number.hpp"
 
@@ -56,16 +56,8 @@ void training_options::validate() const {
 }
 
 double cosine_learning_rate(std::size_t step, const training_options& options) {
-  const double lr = options.learning_rate;
-  const double min_lr = options.min_learning_rate;
-  const auto it = static_cast<double>(step);
-  const auto warmup = static_cast<double>(options.warmup_steps);
-  const auto decay = static_cast<double>(options.steps);
-  if (it < warmup) return lr * (it + 1) / (warmup + 1);
-  if (it > decay) return min_lr;
-  const double ratio = (it - warmup) / (decay - warmup);
-  const double coefficient = 0.5 * (1.0 + std::cos(std::numbers::pi * ratio));
-  return min_lr + coefficient * (lr - min_lr);
+  return pot::nn::warmup_cosine_schedule{options.learning_rate, options.min_learning_rate,
+                                         options.warmup_steps, options.steps}(step);
 }
 
 trainer::trainer(gpt2_model<float>& model, const training_options& options,
@@ -107,36 +99,9 @@ double trainer::evaluate() {
 }
 
 void trainer::clip_gradients() {
-  const std::span<float> gradients = model_.gradients();
-  const pot::linalg::execution threads =
-      pot::nn::layer_execution<float>(model_.execution(), gradients.size());
-  // The sum of squares in fixed blocks, each summed in eight interleaved partial sums
-  // (one dependent chain of additions would take about a millisecond), the blocks then
-  // added in order: the same norm for every thread count.
-  constexpr std::size_t block = std::size_t{1} << 13;
-  std::vector<double> block_squares((gradients.size() + block - 1) / block);
-  pot::linalg::parallel_for(0, block_squares.size(), [&](std::size_t first, std::size_t last) {
-    for (std::size_t b = first; b < last; ++b) {
-      const float* values = gradients.data() + b * block;
-      const std::size_t count = std::min(gradients.size() - b * block, block);
-      block_squares[b] = pot::nn::sum_in_lanes<double>(count, [values](std::size_t i) {
-        return static_cast<double>(values[i]) * values[i];
-      });
-    }
-  }, threads);
-  double squares = 0.0;
-  for (const double value : block_squares) squares += value;
-  // Checked with clipping off too: an update by a non-finite gradient would leave
-  // parameters that every later checkpoint carries.
-  require_finite(squares, "the gradient norm");
-  if (options_.gradient_clip == 0) return;
-  // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
-  const double coefficient = options_.gradient_clip / (std::sqrt(squares) + 1e-6);
-  if (coefficient >= 1.0) return;
-  const auto factor = static_cast<float>(coefficient);
-  pot::linalg::parallel_for(0, gradients.size(), [&](std::size_t first, std::size_t last) {
-    for (std::size_t i = first; i < last; ++i) gradients[i] *= factor;
-  }, threads);
+  const double norm =
+      pot::nn::clip_by_global_norm(model_.gradients(), options_.gradient_clip, model_.execution());
+  require_finite(norm, "the gradient norm");
 }
 
 void trainer::update_parameters(double learning_rate) {
