@@ -67,7 +67,8 @@ def table(program, rows):
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, b in rows.items():
         unit = b["time_unit"]
-        cells = [name.removesuffix("/real_time"), f"{fmt(b['real_time'])} {unit}", f"{fmt(b['cpu_time'])} {unit}"]
+        # In backticks: Doxygen, which renders this page too, reads "@avx2" as a command.
+        cells = [f"`{name.removesuffix('/real_time')}`", f"{fmt(b['real_time'])} {unit}", f"{fmt(b['cpu_time'])} {unit}"]
         cells += [fmt(b[c]) if c in b else "" for c in counters]
         base_name = baseline_of(program, name.removesuffix("/real_time"), rows)
         base = rows.get(base_name + "/real_time") or rows.get(base_name) if base_name else None
