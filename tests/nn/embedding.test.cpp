@@ -47,6 +47,10 @@ TEST_CASE("embedding forward adds the token row and the position row") {
   std::vector<double> out(4);
   pot::nn::embedding_forward(out.data(), tokens.data(), wte.data(), wpe.data(), 1, 2, 2, 3, 2);
   CHECK(out == std::vector<double>{100.5, 200.25, 1.125, 6});
+  // A decode step at position 1 reads the position table's second row.
+  std::vector<double> step(2);
+  pot::nn::embedding_forward(step.data(), tokens.data(), wte.data(), wpe.data(), 1, 1, 2, 3, 2, 1);
+  CHECK(step == std::vector<double>{100.125, 204});
 }
 
 TEST_CASE("embedding rejects token ids outside the vocabulary and T beyond the table") {
@@ -69,4 +73,7 @@ TEST_CASE("embedding rejects token ids outside the vocabulary and T beyond the t
   CHECK_THROWS_AS(
       pot::nn::embedding_forward(long_out.data(), three.data(), wte.data(), wpe.data(), 1, 3, 2, 3, 2),
       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      pot::nn::embedding_forward(out.data(), three.data(), wte.data(), wpe.data(), 1, 1, 2, 3, 2, 2),
+      "pot: embedding_forward got positions 2 to 3 but the position table has maxT = 2", std::invalid_argument);
 }
