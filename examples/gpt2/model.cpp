@@ -11,10 +11,12 @@
 #include "pot/nn/cross_entropy.hpp"
 #include "pot/nn/embedding.hpp"
 #include "pot/nn/gelu.hpp"
+#include "pot/nn/kv_cache.hpp"
 #include "pot/nn/layer_execution.hpp"
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/matmul.hpp"
 #include "pot/nn/residual.hpp"
+#include "pot/nn/transformer_block.hpp"
 #include "checked_size.hpp"
 #include "random.hpp"
 
@@ -30,22 +32,6 @@ std::string_view linear_module_name(linear_kind kind) {
   throw std::invalid_argument("pot: unknown linear_kind");
 }
 
-
-template <class Scalar>
-struct gpt2_model<Scalar>::block_parameters {
-  Scalar* ln1_weight;    // (C)
-  Scalar* ln1_bias;      // (C)
-  Scalar* qkv_weight;    // (3C, C)
-  Scalar* qkv_bias;      // (3C)
-  Scalar* attn_proj_weight;  // (C, C)
-  Scalar* attn_proj_bias;    // (C)
-  Scalar* ln2_weight;    // (C)
-  Scalar* ln2_bias;      // (C)
-  Scalar* fc_weight;     // (4C, C)
-  Scalar* fc_bias;       // (4C)
-  Scalar* fc_proj_weight;  // (C, 4C)
-  Scalar* fc_proj_bias;    // (C)
-};
 
 // Pointers into the activation arena for one block, plus the tensors outside the blocks.
 // Capacities are for the maximum (B, T); a smaller batch uses each tensor's first B*T rows.
@@ -157,19 +143,22 @@ gpt2_model<Scalar>::gpt2_model(const gpt2_config& config, std::size_t max_batch,
   gradient_arena_.assign(gradient_layout<>{layout.positions, config_.n_embd, config_.vocab_size}.total(),
                          Scalar(0));
   used_weights_.assign(config_.n_layer * linear_kind_count, nullptr);
+  // A block's tensors follow one another in pot::nn::block_tensors' order, so each block
+  // is viewed from its first tensor's offset.
+  for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
+    const std::string prefix = "h." + std::to_string(layer) + ".";
+    const std::size_t first = find_parameter(tensors_, prefix + "ln_1.weight").offset;
+    const std::size_t last = find_parameter(tensors_, prefix + "mlp.c_proj.bias").offset + config_.n_embd;
+    if (last - first != pot::nn::block_parameter_count(config_.n_embd))
+      throw std::logic_error("pot: gpt2_parameters() lays block " + std::to_string(layer) +
+                             " out differently from pot::nn::block_tensors");
+    block_offsets_.push_back(first);
+  }
 }
 
 template <class Scalar>
-auto gpt2_model<Scalar>::block(std::span<Scalar> buffer, std::size_t layer) const
-    -> block_parameters {
-  const std::string prefix = "h." + std::to_string(layer) + ".";
-  auto at = [&](const char* name) {
-    return buffer.data() + find_parameter(tensors_, prefix + name).offset;
-  };
-  return {at("ln_1.weight"),      at("ln_1.bias"),     at("attn.c_attn.weight"),
-          at("attn.c_attn.bias"), at("attn.c_proj.weight"), at("attn.c_proj.bias"),
-          at("ln_2.weight"),      at("ln_2.bias"),     at("mlp.c_fc.weight"),
-          at("mlp.c_fc.bias"),    at("mlp.c_proj.weight"),  at("mlp.c_proj.bias")};
+pot::nn::block_tensors<Scalar> gpt2_model<Scalar>::block(std::span<Scalar> buffer, std::size_t layer) const {
+  return pot::nn::block_tensors_in(buffer.data() + block_offsets_[layer], config_.n_embd);
 }
 
 template <class Scalar>
@@ -270,9 +259,8 @@ void gpt2_model<Scalar>::linear_backward(linear_id id, Scalar* dinput, Scalar* d
 }
 
 template <class Scalar>
-Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
-                                   std::span<const std::int32_t> targets, std::size_t B,
-                                   std::size_t T) {
+void gpt2_model<Scalar>::check_batch(std::span<const std::int32_t> inputs, std::span<const std::int32_t> targets,
+                                     std::size_t B, std::size_t T) const {
   if (B == 0 || T == 0 || B > max_batch_ || T > max_sequence_)
     throw std::invalid_argument("pot: gpt2_model::forward got a (" + std::to_string(B) + ", " +
                                 std::to_string(T) + ") batch; the model holds up to (" +
@@ -282,8 +270,73 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
     throw std::invalid_argument("pot: gpt2_model::forward needs B*T = " + std::to_string(B * T) +
                                 " inputs and targets, got " + std::to_string(inputs.size()) +
                                 " and " + std::to_string(targets.size()));
-  last_inputs_.assign(inputs.begin(), inputs.end());
+}
+
+template <class Scalar>
+Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
+                                   std::span<const std::int32_t> targets, std::size_t B,
+                                   std::size_t T) {
+  check_batch(inputs, targets, B, T);
   last_targets_.assign(targets.begin(), targets.end());
+  run_forward(inputs, B, T, false);
+  if (targets.empty()) return Scalar(0);
+
+  const std::size_t V = config_.vocab_size;
+  const std::size_t N = B * T;
+  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
+  const Scalar* logits = arena_.data() + layout.logits();
+  Scalar* probs = arena_.data() + layout.probs();
+  Scalar* losses = arena_.data() + layout.losses();
+  pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    pot::nn::cross_entropy_forward(losses + first, probs + first * V, logits + first * V,
+                                   targets.data() + first, 1, last - first, V);
+  }, pot::nn::layer_execution<Scalar>(execution_, N * V));
+  // The mean is summed here in one fixed order, so the loss does not depend on the threads.
+  pot::nn::accumulator_t<Scalar> total = 0;
+  for (std::size_t i = 0; i < N; ++i) total += losses[i];
+  return static_cast<Scalar>(total / static_cast<pot::nn::accumulator_t<Scalar>>(N));
+}
+
+template <class Scalar>
+void gpt2_model<Scalar>::forward_cached(std::span<const std::int32_t> inputs, std::size_t B, std::size_t T) {
+  check_batch(inputs, {}, B, T);
+  if (!caches_.empty() && caches_.front().length() > 0 && caches_.front().batch() != B)
+    throw std::invalid_argument("pot: gpt2_model::forward_cached got " + std::to_string(B) +
+                                " sequences, the KV cache holds " + std::to_string(caches_.front().batch()) +
+                                " (clear_cache() first)");
+  const std::size_t past = cached_positions();
+  if (T > max_sequence_ - past)
+    throw std::length_error("pot: gpt2_model::forward_cached: the KV cache holds " + std::to_string(past) +
+                            " positions; " + std::to_string(T) + " more exceed the model's " +
+                            std::to_string(max_sequence_));
+  if (caches_.empty() || caches_.front().batch() != B) {
+    caches_.clear();
+    require_memory(checked_size(2) * config_.n_layer * B * max_sequence_ * config_.n_embd * sizeof(Scalar),
+                   "a KV cache of " + std::to_string(config_.n_layer) + " blocks for " + std::to_string(B) +
+                       " x " + std::to_string(max_sequence_) + " positions");
+    for (std::size_t layer = 0; layer < config_.n_layer; ++layer)
+      caches_.emplace_back(B, max_sequence_, config_.n_embd, config_.n_head);
+  }
+  last_targets_.clear();  // no backward() through a cached forward
+  run_forward(inputs, B, T, true);
+}
+
+template <class Scalar>
+std::size_t gpt2_model<Scalar>::cached_positions() const noexcept {
+  return caches_.empty() ? 0 : caches_.front().length();
+}
+
+template <class Scalar>
+void gpt2_model<Scalar>::clear_cache() noexcept {
+  for (auto& cache : caches_) cache.clear();
+}
+
+// The model's forward up to the logits, over T positions per sequence: the whole
+// sequences, or (cached) T new positions after those in the KV cache.
+template <class Scalar>
+void gpt2_model<Scalar>::run_forward(std::span<const std::int32_t> inputs, std::size_t B, std::size_t T,
+                                     bool cached) {
+  last_inputs_.assign(inputs.begin(), inputs.end());
   last_batch_ = B;
   last_sequence_ = T;
   const std::size_t C = config_.n_embd;
@@ -294,8 +347,8 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
 
   const Scalar* wte = parameters_.data() + find_parameter(tensors_, "wte.weight").offset;
   const Scalar* wpe = parameters_.data() + find_parameter(tensors_, "wpe.weight").offset;
-  pot::nn::embedding_forward(arena_.data(), inputs.data(), wte, wpe, B, T, C, V, config_.block_size);
-
+  pot::nn::embedding_forward(arena_.data(), inputs.data(), wte, wpe, B, T, C, V, config_.block_size,
+                             cached ? cached_positions() : 0);
   auto layernorm = [&](Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in,
                        const Scalar* weight, const Scalar* bias) {
     pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
@@ -311,17 +364,22 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
   };
 
   for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
-    const block_parameters p = block(parameters_, layer);
+    const pot::nn::block_tensors<Scalar> p = block(parameters_, layer);
     const activations a = layer_activations(layer);
     layernorm(a.ln1, a.ln1_mean, a.ln1_rstd, a.block_input, p.ln1_weight, p.ln1_bias);
     linear_forward({layer, linear_kind::attention_qkv}, a.qkv, a.ln1, p.qkv_weight, p.qkv_bias,
                    3 * C, C);
-    // One sequence per task: each head's GEMMs are too small to split further.
-    pot::linalg::parallel_for(0, B, [&](std::size_t first, std::size_t last) {
-      for (std::size_t b = first; b < last; ++b)
-        pot::nn::attention_forward(a.attention + b * T * C, a.probs + b * NH * T * T,
-                                   a.qkv + b * T * 3 * C, 1, T, C, NH, {1});
-    }, execution_);
+    if (cached) {
+      // Heads over the threads: a decode step has one sequence.
+      pot::nn::attention_forward_cached(a.attention, a.qkv, T, caches_[layer], execution_);
+    } else {
+      // One sequence per task: each head's GEMMs are too small to split further.
+      pot::linalg::parallel_for(0, B, [&](std::size_t first, std::size_t last) {
+        for (std::size_t b = first; b < last; ++b)
+          pot::nn::attention_forward(a.attention + b * T * C, a.probs + b * NH * T * T,
+                                     a.qkv + b * T * 3 * C, 1, T, C, NH, {1});
+      }, execution_);
+    }
     linear_forward({layer, linear_kind::attention_projection}, a.attn_proj, a.attention,
                    p.attn_proj_weight, p.attn_proj_bias, C, C);
     residual(a.residual2, a.block_input, a.attn_proj);
@@ -345,18 +403,6 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
   Scalar* logits = arena_.data() + layout.logits();
   pot::nn::matmul_forward(logits, lnf, wte, static_cast<const Scalar*>(nullptr), 1, N, C, V,
                           execution_);
-  if (targets.empty()) return Scalar(0);
-
-  Scalar* probs = arena_.data() + layout.probs();
-  Scalar* losses = arena_.data() + layout.losses();
-  pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
-    pot::nn::cross_entropy_forward(losses + first, probs + first * V, logits + first * V,
-                                   targets.data() + first, 1, last - first, V);
-  }, pot::nn::layer_execution<Scalar>(execution_, N * V));
-  // The mean is summed here in one fixed order, so the loss does not depend on the threads.
-  pot::nn::accumulator_t<Scalar> total = 0;
-  for (std::size_t i = 0; i < N; ++i) total += losses[i];
-  return static_cast<Scalar>(total / static_cast<pot::nn::accumulator_t<Scalar>>(N));
 }
 
 template <class Scalar>
@@ -430,8 +476,8 @@ void gpt2_model<Scalar>::backward() {
   // The residual additions pass their gradient through unchanged, so one buffer carries
   // the residual stream's gradient down the blocks and each branch adds to it.
   for (std::size_t layer = config_.n_layer; layer-- > 0;) {
-    const block_parameters p = block(parameters_, layer);
-    const block_parameters dp = block(gradients_, layer);
+    const pot::nn::block_tensors<Scalar> p = block(parameters_, layer);
+    const pot::nn::block_tensors<Scalar> dp = block(gradients_, layer);
     const activations a = layer_activations(layer);
     linear_backward({layer, linear_kind::mlp_project}, dfc_gelu, dp.fc_proj_weight, dp.fc_proj_bias,
                     dresidual, a.fc_gelu, C, 4 * C);

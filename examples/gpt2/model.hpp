@@ -19,6 +19,8 @@
 
 #include "gpt2_checkpoint.hpp"
 #include "pot/linalg/execution.hpp"
+#include "pot/nn/kv_cache.hpp"
+#include "pot/nn/transformer_block.hpp"
 
 namespace gpt2 {
 
@@ -140,7 +142,27 @@ class gpt2_model {
   Scalar forward(std::span<const std::int32_t> inputs, std::span<const std::int32_t> targets,
                  std::size_t B, std::size_t T);
 
-  /// \brief The logits (B, T, V) of the last forward().
+  /// \brief Runs \p T new positions of each of \p B sequences (\p inputs (B, T)) after
+  /// the positions the model's KV cache holds, and appends theirs to it: a prefill (the
+  /// prompt, into an empty cache), then decode steps of one token that reuse the keys and
+  /// values of every earlier position instead of recomputing the window. logits() then
+  /// holds the (B, T, V) logits of the new positions; they equal those of forward() over
+  /// the whole sequence within rounding (tests/gpt2/model.test.cpp). Installed hooks
+  /// apply as in forward(), so the integer path decodes through pot_gemv. Inference
+  /// only: backward() refuses to run after it.
+  /// \throws std::invalid_argument if B or T is 0, B exceeds max_batch or differs from
+  ///   the batch the cache was started with, for tokens outside the vocabulary;
+  ///   std::length_error if the cached and new positions exceed max_sequence (nothing
+  ///   is appended then)
+  void forward_cached(std::span<const std::int32_t> inputs, std::size_t B, std::size_t T);
+
+  /// \brief Positions per sequence in the KV cache (0 before forward_cached()).
+  [[nodiscard]] std::size_t cached_positions() const noexcept;
+
+  /// \brief Empties the KV cache; the next forward_cached() is a prefill at position 0.
+  void clear_cache() noexcept;
+
+  /// \brief The logits (B, T, V) of the last forward() or forward_cached().
   [[nodiscard]] std::span<const Scalar> logits() const noexcept;
 
   /// \brief The per-position losses (B, T) of the last forward() with targets.
@@ -151,10 +173,12 @@ class gpt2_model {
   void backward();
 
  private:
-  struct block_parameters;
   struct activations;
 
-  [[nodiscard]] block_parameters block(std::span<Scalar> buffer, std::size_t layer) const;
+  [[nodiscard]] pot::nn::block_tensors<Scalar> block(std::span<Scalar> buffer, std::size_t layer) const;
+  void check_batch(std::span<const std::int32_t> inputs, std::span<const std::int32_t> targets, std::size_t B,
+                   std::size_t T) const;
+  void run_forward(std::span<const std::int32_t> inputs, std::size_t B, std::size_t T, bool cached);
   [[nodiscard]] activations layer_activations(std::size_t layer) const;
   const Scalar* linear_weight(linear_id id, const Scalar* master, std::size_t OC, std::size_t C);
   void linear_forward(linear_id id, Scalar* out, Scalar* input, const Scalar* weight,
@@ -168,11 +192,13 @@ class gpt2_model {
   pot::linalg::execution execution_;
   linear_hooks<Scalar>* hooks_ = nullptr;
   std::vector<parameter_tensor> tensors_;
+  std::vector<std::size_t> block_offsets_;  // per block: the offset of its first tensor
   std::vector<Scalar> parameters_;
   std::vector<Scalar> gradients_;
   std::vector<Scalar> arena_;           // forward activations, sized for the maximum (B, T)
   std::vector<Scalar> gradient_arena_;  // scratch for the activation gradients
   std::vector<const Scalar*> used_weights_;  // per Linear: the weight the forward used
+  std::vector<pot::nn::kv_cache<Scalar>> caches_;  // per block, made by the first forward_cached()
   std::vector<std::int32_t> last_inputs_;
   std::vector<std::int32_t> last_targets_;
   std::size_t last_batch_ = 0;

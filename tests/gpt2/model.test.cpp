@@ -1,7 +1,10 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "model.hpp"
@@ -158,4 +161,124 @@ TEST_CASE("initialize follows model.py: N(0, 0.02), c_proj N(0, 0.02/sqrt(2 n_la
   gpt2::gpt2_model<float> again(medium, 1, 1, {1});
   again.initialize(1337);
   CHECK(std::equal(model.parameters().begin(), model.parameters().end(), again.parameters().begin()));
+}
+
+namespace {
+
+// Long enough that decoding crosses a block of attention_row_block query rows.
+const gpt2::gpt2_config decoding{.n_layer = 2, .n_head = 2, .n_embd = 8, .block_size = 40, .vocab_size = 11};
+
+template <class Scalar>
+void randomize_parameters(gpt2::gpt2_model<Scalar>& model, std::uint64_t seed) {
+  gpt2::normal_generator normal(seed);
+  for (const auto& tensor : model.parameter_tensors()) {
+    const bool layernorm_weight = tensor.name.find("ln_") != std::string::npos && tensor.name.ends_with(".weight");
+    for (std::size_t i = 0; i < tensor.size; ++i)
+      model.parameters()[tensor.offset + i] = static_cast<Scalar>((layernorm_weight ? 1.0 : 0.0) + 0.4 * normal());
+  }
+}
+
+std::vector<std::int32_t> random_tokens(std::size_t count, std::size_t vocabulary, std::uint64_t seed) {
+  gpt2::splitmix64 random(seed);
+  std::vector<std::int32_t> tokens(count);
+  for (std::int32_t& token : tokens) token = static_cast<std::int32_t>(random.next() % vocabulary);
+  return tokens;
+}
+
+/// Rows [first, first + count) of each of B sequences of T rows of `width` values.
+template <class T>
+std::vector<T> sequence_rows(std::span<const T> values, std::size_t B, std::size_t T_total, std::size_t width,
+                             std::size_t first, std::size_t count) {
+  std::vector<T> rows;
+  for (std::size_t b = 0; b < B; ++b) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>((b * T_total + first) * width);
+    rows.insert(rows.end(), begin, begin + static_cast<std::ptrdiff_t>(count * width));
+  }
+  return rows;
+}
+
+struct decoding_difference {
+  double largest = 0;               // max |cached - full| over every logit
+  std::size_t top1_mismatches = 0;  // positions whose argmax differs
+};
+
+/// forward() over the whole (B, T) batch against a prefill of `prefill` positions and then
+/// steps of `step` positions through forward_cached().
+template <class Scalar>
+decoding_difference cached_versus_full(gpt2::gpt2_model<Scalar>& model, std::span<const std::int32_t> tokens,
+                                       std::size_t B, std::size_t T, std::size_t prefill, std::size_t step) {
+  const std::size_t V = model.config().vocab_size;
+  model.forward(tokens, {}, B, T);
+  const std::vector<Scalar> full(model.logits().begin(), model.logits().end());
+  model.clear_cache();
+  decoding_difference difference;
+  for (std::size_t first = 0; first < T;) {
+    const std::size_t count = std::min(T - first, first == 0 ? prefill : step);
+    model.forward_cached(sequence_rows(tokens, B, T, 1, first, count), B, count);
+    const std::vector<Scalar> expected = sequence_rows(std::span<const Scalar>(full), B, T, V, first, count);
+    const std::span<const Scalar> cached = model.logits();
+    REQUIRE(cached.size() == expected.size());
+    for (std::size_t i = 0; i < cached.size(); ++i)
+      difference.largest = std::max(difference.largest, std::abs(static_cast<double>(cached[i] - expected[i])));
+    for (std::size_t row = 0; row < B * count; ++row) {
+      const auto argmax = [&](auto begin) { return std::max_element(begin + row * V, begin + (row + 1) * V) - begin; };
+      difference.top1_mismatches += argmax(cached.begin()) != argmax(expected.begin());
+    }
+    first += count;
+    CHECK(model.cached_positions() == first);
+  }
+  return difference;
+}
+
+}  // namespace
+
+TEST_CASE("prefill plus decode steps through the KV cache give the logits of a full forward") {
+  const std::size_t B = 2, T = decoding.block_size;
+  const std::vector<std::int32_t> tokens = random_tokens(B * T, decoding.vocab_size, 3);
+  gpt2::gpt2_model<double> exact(decoding, B, T, {1});
+  randomize_parameters(exact, 21);
+  gpt2::gpt2_model<float> model(decoding, B, T, {2});
+  model.load_parameters(std::vector<float>(exact.parameters().begin(), exact.parameters().end()));
+  struct schedule {
+    std::size_t prefill, step;
+  };
+  for (const schedule s : {schedule{1, 1}, schedule{3, 1}, schedule{33, 1}, schedule{17, 5}, schedule{40, 1}}) {
+    CAPTURE(s.prefill);
+    CAPTURE(s.step);
+    // The cached attention sums the same products over a key range that ends at the
+    // position rather than at the end of its query block (tests/nn/kv_cache.test.cpp):
+    // differences of a few roundings, grown by the later layers, on logits of size ~1-10.
+    const decoding_difference in_double = cached_versus_full(exact, tokens, B, T, s.prefill, s.step);
+    CHECK(in_double.largest <= 1e-11);
+    CHECK(in_double.top1_mismatches == 0);
+    const decoding_difference in_float = cached_versus_full(model, tokens, B, T, s.prefill, s.step);
+    CHECK(in_float.largest <= 2e-4);
+    CHECK(in_float.top1_mismatches == 0);
+  }
+}
+
+TEST_CASE("forward_cached refuses what its cache cannot hold, and backward after it") {
+  gpt2::gpt2_model<float> model(decoding, 2, 6, {1});
+  randomize_parameters(model, 4);
+  const std::vector<std::int32_t> tokens = random_tokens(12, decoding.vocab_size, 5);
+  model.forward_cached(std::span(tokens).first(8), 2, 4);
+  const std::vector<float> first_prefill(model.logits().begin(), model.logits().end());
+  CHECK(model.cached_positions() == 4);
+  CHECK_THROWS_WITH_AS(model.forward_cached(std::span(tokens).first(6), 2, 3),
+                       "pot: gpt2_model::forward_cached: the KV cache holds 4 positions; 3 more exceed the "
+                       "model's 6",
+                       std::length_error);
+  CHECK(model.cached_positions() == 4);  // nothing appended
+  CHECK_THROWS_WITH_AS(model.forward_cached(std::span(tokens).first(1), 1, 1),
+                       doctest::Contains("got 1 sequences, the KV cache holds 2"), std::invalid_argument);
+  std::vector<std::int32_t> bad = {0, 11};
+  CHECK_THROWS_AS(model.forward_cached(bad, 2, 1), std::out_of_range);
+  CHECK_THROWS_AS(model.backward(), std::logic_error);
+  model.clear_cache();
+  CHECK(model.cached_positions() == 0);
+  model.forward_cached(std::span(tokens).first(8), 2, 4);  // a prefill again, from position 0
+  CHECK(std::vector<float>(model.logits().begin(), model.logits().end()) == first_prefill);
+  model.clear_cache();
+  model.forward_cached(std::span(tokens).first(2), 1, 2);  // an empty cache takes another batch size
+  CHECK(model.cached_positions() == 2);
 }
