@@ -20,8 +20,10 @@ namespace {
 
 constexpr const char* usage = R"(usage: gpt2 generate --model FILE [options]
 
-Samples text from a float checkpoint, one token at a time, conditioning on the last
-block_size tokens; a packed model runs through the integer path (as `gpt2 infer`).
+Samples text from a float checkpoint, one token at a time with a KV cache: the prompt
+runs once, then each new token is one decode step over the cached keys and values. When
+the context reaches block_size tokens, its last block_size / 2 run again as a new
+prompt. A packed model runs through the integer path (as `gpt2 infer`).
 
   --model FILE         model.safetensors written by `gpt2 train`, or a packed model
                        written by `gpt2 quantize` / `gpt2 qat`
@@ -34,23 +36,38 @@ block_size tokens; a packed model runs through the integer path (as `gpt2 infer`
   --threads N          default: every hardware thread
 )";
 
-// Prints \p prompt and then \p tokens tokens sampled from \p model one at a time,
-// conditioning on the last block_size tokens.
+// Prints \p prompt and then \p tokens tokens sampled from \p model one at a time. The
+// prompt's last block_size tokens are run once (a prefill into the KV cache), then each
+// sampled token is one decode step. When the cache is full, the last block_size / 2
+// tokens are run again as a new prefill: GPT-2's learned position embeddings cannot be
+// shifted, so this is what keeps a long generation from recomputing the whole window
+// for every token.
 void sample_text(gpt2_model<float>& model, const char_tokenizer& tokenizer, const std::string& prompt,
                  std::size_t tokens, double temperature, std::size_t top_k, splitmix64& random) {
   std::vector<std::int32_t> context = tokenizer.encode_utf8(prompt);
   if (context.empty()) throw std::invalid_argument("pot: --prompt must not be empty");
   const std::size_t block = model.config().block_size;
   const std::size_t V = model.config().vocab_size;
+  const auto prefill = [&](std::size_t keep) {
+    const std::size_t T = std::min(keep, context.size());
+    model.clear_cache();
+    model.forward_cached(std::span<const std::int32_t>(context.data() + context.size() - T, T), 1, T);
+    return T;
+  };
   std::cout << prompt << std::flush;
+  std::size_t new_positions = prefill(block);
   for (std::size_t i = 0; i < tokens; ++i) {
-    const std::size_t T = std::min(block, context.size());
-    const std::span<const std::int32_t> window(context.data() + context.size() - T, T);
-    model.forward(window, {}, 1, T);
-    const auto last_logits = model.logits().subspan((T - 1) * V, V);
+    const auto last_logits = model.logits().subspan((new_positions - 1) * V, V);
     const std::int32_t next = sample_token(last_logits, temperature, top_k, random);
     context.push_back(next);
     std::cout << tokenizer.decode(std::span(&next, 1)) << std::flush;
+    if (i + 1 == tokens) break;
+    if (model.cached_positions() == block) {
+      new_positions = prefill(std::max<std::size_t>(1, block / 2));
+    } else {
+      model.forward_cached(std::span(&next, 1), 1, 1);
+      new_positions = 1;
+    }
   }
   std::cout << "\n";
 }
