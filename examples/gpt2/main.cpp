@@ -28,6 +28,7 @@ constexpr subcommand subcommands[] = {
     {"qat", "quantization-aware fine-tuning with STE, exporting a packed model", gpt2::run_qat},
     {"infer", "integer shift path of a packed model vs its fake-quant forward", gpt2::run_infer},
     {"paper", "the paper's PTQ/QAT tables into docs/results.md", gpt2::run_paper},
+    {"speed", "prompt and decode tokens/s of a 124M or nano model, float or PoT (KV cache)", gpt2::run_speed},
 };
 
 void print_usage(std::ostream& out) {

@@ -4,12 +4,20 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <span>
 #include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "model_io.hpp"
+#include "random.hpp"
+#include "sampling.hpp"
 #include "temporary_directory.hpp"
 #include "trainer.hpp"
 
@@ -169,4 +177,71 @@ TEST_CASE("gpt2 paper names the corpus it ran on, shows the reference only besid
     CHECK(text.find(dir.path().string()) == std::string::npos);
     CHECK(text.find("/work/") == std::string::npos);
   }
+}
+
+TEST_CASE("gpt2 generate decodes through its KV cache what full forwards over the same windows give") {
+  const gpt2_test::temporary_directory dir;
+  REQUIRE(run_gpt2(dir, tiny_train(dir)).exit_code == 0);
+  const auto checkpoint = dir / "out" / "model.safetensors";
+  // 5 prompt tokens and 20 sampled ones in a block of 8: decode steps and re-prefills.
+  const std::string prompt = "the c";
+  const std::size_t tokens = 20;
+  const program_run run = run_gpt2(dir, "generate --model " + checkpoint.string() + " --prompt '" + prompt +
+                                            "' --tokens " + std::to_string(tokens) + " --temperature 0 --threads 1");
+  REQUIRE(run.exit_code == 0);
+
+  // The oracle: greedy tokens from forward() over the window the cache holds at each step
+  // (the context's last tokens; when it reaches block_size, the last block_size / 2).
+  gpt2::loaded_model loaded = gpt2::load_model(checkpoint, 1, 0, {1});
+  gpt2::gpt2_model<float>& model = *loaded.model;
+  const std::size_t block = model.config().block_size, V = model.config().vocab_size;
+  std::vector<std::int32_t> context = loaded.tokenizer.encode_utf8(prompt);
+  std::size_t window = std::min(block, context.size());
+  gpt2::splitmix64 unused(1);
+  std::string expected = prompt;
+  for (std::size_t i = 0; i < tokens; ++i) {
+    model.forward(std::span<const std::int32_t>(context).last(window), {}, 1, window);
+    const std::int32_t next = gpt2::sample_token(model.logits().subspan((window - 1) * V, V), 0.0, 200, unused);
+    context.push_back(next);
+    expected += loaded.tokenizer.decode(std::span(&next, 1));
+    window = window == block ? block / 2 : window + 1;
+  }
+  CHECK(run.out == expected + "\n");
+  CHECK(run.err == "generate: float checkpoint, float path\n");
+}
+
+TEST_CASE("gpt2 speed reports prompt and decode rates and the bytes a decode step reads") {
+  const gpt2_test::temporary_directory dir;
+  const std::string common = "speed --size nano --prompt-tokens 8 --decode-tokens 4 --threads 1 --json";
+  const program_run float_run = run_gpt2(dir, common);
+  REQUIRE(float_run.exit_code == 0);
+  const auto report = nlohmann::json::parse(float_run.out);
+  CHECK(report["size"] == "nano");
+  CHECK(report["weights"] == "float");
+  CHECK(report["prompt_tokens"] == 8);
+  CHECK(report["decode_tokens"] == 4);
+  CHECK(report["prompt_tokens_per_s"].get<double>() > 0);
+  CHECK(report["decode_tokens_per_s"].get<double>() > 0);
+  // nano: 4 blocks of 12 C^2 Linear weights (C = 128), lm_head 96 x 128, 13 C vectors
+  // per block, ln_f, one wte and one wpe row; all float32.
+  const std::size_t C = 128, float_bytes = (4 * 12 * C * C + 96 * C + 4 * 13 * C + 2 * C + 2 * C) * 4;
+  CHECK(report["weight_bytes"] == float_bytes);
+  // The KV cache of 4 blocks, 2 x 128 floats per position, at 8 + 4 / 2 positions on average.
+  CHECK(report["bytes_per_decoded_token"].get<double>() == doctest::Approx(float_bytes + 2.0 * 4 * C * 4 * 10));
+
+  const program_run pot_run = run_gpt2(dir, common + " --weights pot --format 4bit-E7-log-clamp");
+  REQUIRE(pot_run.exit_code == 0);
+  const auto packed = nlohmann::json::parse(pot_run.out);
+  CHECK(packed["weights"] == "4bit-E7-log-clamp + uint8");
+  // 4-bit codes of the Linears (two a byte) and one float scale per each block's four
+  // tensors, beside the same float lm_head and vectors.
+  const std::size_t packed_linears = 4 * (12 * C * C / 2 + 4 * 4);
+  CHECK(packed["weight_bytes"] == float_bytes - 4 * 12 * C * C * 4 + packed_linears);
+
+  const program_run bad_size = run_gpt2(dir, "speed --size 7B");
+  CHECK(bad_size.exit_code != 0);
+  CHECK(bad_size.err == "gpt2 speed: pot: --size must be 124M or nano, not '7B'\n");
+  const program_run float_pot = run_gpt2(dir, "speed --size nano --weights pot --activations float");
+  CHECK(float_pot.exit_code != 0);
+  CHECK(float_pot.err == "gpt2 speed: pot: --weights pot runs the integer path: --activations uint8 or int8\n");
 }
