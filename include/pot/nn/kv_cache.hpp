@@ -45,10 +45,13 @@ class kv_cache {
     values_.assign(B * capacity * C, Scalar(0));
   }
 
-  /// \brief Sequences, positions each can hold, channels and heads.
+  /// \brief Sequences (B).
   [[nodiscard]] std::size_t batch() const noexcept { return B_; }
+  /// \brief Positions each sequence can hold.
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  /// \brief Channels (C) of a key or value row.
   [[nodiscard]] std::size_t channels() const noexcept { return C_; }
+  /// \brief Attention heads (NH); each has C / NH channels.
   [[nodiscard]] std::size_t heads() const noexcept { return NH_; }
 
   /// \brief Positions cached so far, per sequence.
