@@ -51,14 +51,16 @@ void check_all_kernels_exact(std::size_t rows, std::size_t cols, std::int32_t ze
   const auto w = pot::test::random_weights<P>(rows, cols, rng);
   const auto x = pot::test::random_activations<Q>(cols, rng);
   pot::test::for_each_supported_isa([&](pot::simd::isa) {
-    for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table}) {
-      std::vector<std::int32_t> out(rows);
-      pot::linalg::pot_gemv<P, Q>(w.view(), x, zero_point, out, kernel, {1});
-      for (std::size_t r = 0; r < rows; ++r) {
-        INFO("kernel ", static_cast<int>(kernel), " row ", r, " of ", rows, "x", cols);
-        REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), zero_point));
+    for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table})
+      for (const bool with_statistics : {false, true}) {
+        std::vector<std::int32_t> out(rows);
+        pot::linalg::pot_gemv<P, Q>(with_statistics ? w.view_with_statistics() : w.view(), x, zero_point, out, kernel,
+                                    {1});
+        for (std::size_t r = 0; r < rows; ++r) {
+          INFO("kernel ", static_cast<int>(kernel), " statistics ", with_statistics, " row ", r, " of ", rows, "x", cols);
+          REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), zero_point));
+        }
       }
-    }
   });
 }
 
@@ -103,6 +105,49 @@ TEST_CASE_TEMPLATE("the largest K allowed is exact and K + 1 throws", P, p4_pape
                       std::invalid_argument);
     }
   });
+}
+
+TEST_CASE("range 7: rows with and without +128 in every grouping are exact") {
+  // The uint8 kernels that take range 7 store +128 as -128 and correct only the groups of
+  // rows that hold one (by the rows' statistics): rows without the code of +128 mixed
+  // with rows that hold it at various places, so groups of every kind occur, at depths
+  // with whole 128-code blocks, a 64-code block and a tail.
+  using P = pot::pot<4, 0, 7>;
+  constexpr std::uint8_t plus128 = 7;
+  std::mt19937 rng(29);
+  for (const std::size_t cols : {std::size_t{1}, std::size_t{65}, std::size_t{200}, std::size_t{768}}) {
+    auto w = pot::test::random_weights<P>(33, cols, rng);
+    std::bernoulli_distribution keeps(0.4);
+    std::uniform_int_distribution<int> other(0, 14);
+    for (std::size_t r = 0; r < w.rows; ++r) {
+      const bool keep = keeps(rng);
+      for (std::size_t c = 0; c < cols; ++c) {
+        auto& code = w.codes[r * cols + c];
+        if (keep || code != plus128) continue;
+        const int replacement = other(rng);  // any code but 7
+        code = static_cast<std::uint8_t>(replacement < plus128 ? replacement : replacement + 1);
+      }
+    }
+    w.codes[5 * cols + cols - 1] = plus128;  // one +128 in the last column only
+    w.repack();
+    std::size_t rows_with = 0;
+    for (const auto& s : w.statistics) rows_with += s.top_positive_count != 0 ? 1 : 0;
+    INFO("cols ", cols, ": ", rows_with, " of 33 rows hold +128");
+    CHECK(rows_with > 0);
+    CHECK(rows_with < w.rows);
+    const auto x = pot::test::random_activations<std::uint8_t>(cols, rng);
+    pot::test::for_each_supported_isa([&](pot::simd::isa) {
+      for (const bool with_statistics : {false, true}) {
+        std::vector<std::int32_t> out(w.rows);
+        pot::linalg::pot_gemv<P, std::uint8_t>(with_statistics ? w.view_with_statistics() : w.view(), x, 77, out,
+                                               pot_kernel::table, {1});
+        for (std::size_t r = 0; r < w.rows; ++r) {
+          INFO("row ", r, " statistics ", with_statistics);
+          REQUIRE(out[r] == pot::test::exact_dot(w, r, x.data(), 77));
+        }
+      }
+    });
+  }
 }
 
 TEST_CASE("thread counts 1, 2 and 3 give identical GEMV results") {
@@ -174,6 +219,10 @@ TEST_CASE("bad GEMV arguments throw with a message") {
   std::vector<float> xf(17), outf(3);
   CHECK_THROWS_AS(pot::linalg::pot_gemv<P>(w.view(), std::span<const float>(xf), outf, pot_kernel::shift),
                   std::invalid_argument);
+  auto two_statistics = w.view_with_statistics();
+  two_statistics.statistics = two_statistics.statistics.first(2);
+  CHECK_THROWS_WITH_AS((pot::linalg::pot_gemv<P, std::uint8_t>(two_statistics, x17, 0, out)),
+                       doctest::Contains("0 or 3 row statistics, not 2"), std::invalid_argument);
 }
 
 TEST_CASE("GEMV over a packed_matrix equals GEMV over a view of the same rows") {
@@ -294,4 +343,14 @@ TEST_CASE("validate_codes rejects overlapping rows and bad scales") {
     CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(w.view()), doctest::Contains("weight scale 1 is"),
                          std::invalid_argument);
   }
+  w.scales[1] = 1.0f;
+  CHECK_NOTHROW(pot::linalg::validate_codes(w.view_with_statistics()));
+  auto stale = w.statistics;  // statistics of other codes: a kernel would apply the zero point wrongly
+  stale[2].integer_sum += 1;
+  CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(pot::linalg::packed_weights_view<P>(
+                           w.bytes.data(), w.rows, w.cols, w.stride, w.scales, stale)),
+                       doctest::Contains("statistics of packed row 2 do not match"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(pot::linalg::validate_codes(pot::linalg::packed_weights_view<P>(
+                           w.bytes.data(), w.rows, w.cols, w.stride, w.scales, std::span(stale).first(1))),
+                       doctest::Contains("0 or 3 row statistics, not 1"), std::invalid_argument);
 }

@@ -23,9 +23,15 @@ struct packed_test_weights {
   std::vector<std::uint8_t> codes;  // rows x cols, unpacked
   std::vector<std::byte> bytes;     // rows x stride, packed
   std::vector<float> scales;
+  std::vector<packed_row_statistics> statistics;  // of each row, found by repack()
 
+  /// The rows without their statistics (the kernels find them).
   linalg::packed_weights_view<P> view() const {
     return {bytes.data(), rows, cols, stride, scales};
+  }
+  /// The rows with their statistics, as a packed_matrix's view has them.
+  linalg::packed_weights_view<P> view_with_statistics() const {
+    return {bytes.data(), rows, cols, stride, scales, statistics};
   }
   double value(std::size_t r, std::size_t c) const {
     return static_cast<double>(P::from_code(codes[r * cols + c]));
@@ -34,9 +40,12 @@ struct packed_test_weights {
   /// on purpose.
   void repack() {
     bytes.assign(rows * stride + 1, std::byte{0xA5});
-    for (std::size_t r = 0; r < rows; ++r)
+    statistics.resize(rows);
+    for (std::size_t r = 0; r < rows; ++r) {
       pack_codes(std::span<const std::uint8_t>(codes).subspan(r * cols, cols), P::bits,
                  std::span<std::byte>(bytes).subspan(r * stride, stride));
+      statistics[r] = compute_row_statistics<P>(bytes.data() + r * stride, cols);
+    }
   }
 };
 

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -166,4 +167,36 @@ TEST_CASE("copies are deep and moves leave an empty buffer") {
   CHECK(copy.code(1, 1) == 4);
   const packed_matrix<paper> moved = std::move(copy);
   CHECK(moved.code(1, 0) == 3);
+}
+
+TEST_CASE_TEMPLATE("row statistics: each row's sum of 2^(e - MinExp) with signs and its count of +2^MaxExp", P,
+                   pot::pot<4, 0, 7>, pot::pot<4, -2, 3>, pot::pot<3, -1, 2, pot::rounding::log, pot::zero_code::none>,
+                   pot::pot<8, 0, 23>, pot::pot<5, 1, 15>) {
+  // Written out from the codes' values here, independently of compute_row_statistics.
+  std::mt19937 rng(41);
+  for (const std::size_t cols : {std::size_t{1}, std::size_t{7}, std::size_t{300}, std::size_t{1000}}) {
+    constexpr std::size_t rows = 5;
+    std::vector<typename P::code_type> codes(rows * cols);
+    std::uniform_real_distribution<double> value(-3.0, 3.0);
+    for (auto& code : codes) code = P(std::exp2(value(rng) * (P::max_exponent - P::min_exponent) / 3.0 +
+                                                (P::min_exponent + P::max_exponent) / 2.0) *
+                                       (value(rng) < 0 ? -1.0 : 1.0))
+                                        .code();
+    codes[cols - 1] = P(std::exp2(P::max_exponent)).code();  // a +2^MaxExp in row 0
+    const pot::packed_matrix<P> matrix(rows, cols, std::span<const typename P::code_type>(codes), {1.0f});
+    REQUIRE(matrix.row_statistics().size() == rows);
+    for (std::size_t r = 0; r < rows; ++r) {
+      std::int64_t sum = 0;
+      std::uint32_t top = 0;
+      for (std::size_t c = 0; c < cols; ++c) {
+        const double v = static_cast<double>(P::from_code(codes[r * cols + c]));
+        sum += static_cast<std::int64_t>(std::ldexp(v, -P::min_exponent));
+        top += v == std::exp2(P::max_exponent) ? 1U : 0U;
+      }
+      INFO("cols ", cols, " row ", r);
+      CHECK(matrix.row_statistics()[r].integer_sum == static_cast<std::int32_t>(sum));
+      CHECK(matrix.row_statistics()[r].top_positive_count == top);
+      if (r == 0) CHECK(top >= 1);
+    }
+  }
 }

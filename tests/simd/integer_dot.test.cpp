@@ -46,16 +46,24 @@ bool is_permutation_of_indices(std::size_t count, Position position) {
   }
   for (const int h : hits)
     if (h != 1) return false;
+  // order_activations() reuses the first period's positions for every whole period: it
+  // must place every element where `position` says.
+  std::vector<std::uint32_t> x(count), ordered(count);
+  for (std::size_t k = 0; k < count; ++k) x[k] = static_cast<std::uint32_t>(k);
+  pot::simd::order_activations(x.data(), count, ordered.data(), [&](std::size_t k) { return position(k, count); });
+  for (std::size_t k = 0; k < count; ++k)
+    if (ordered[position(k, count)] != k) return false;
   return true;
 }
 
 }  // namespace
 
-TEST_CASE("the activation orders of the fused 4-bit kernels are permutations") {
+TEST_CASE("the activation orders of the fused 4-bit kernels are permutations that order_activations follows") {
   pot::test::for_each_supported_isa([](pot::simd::isa isa) {
     pot::simd::dispatch(isa, [](auto tag) {
       for (const std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{65},
-                                      std::size_t{200}, std::size_t{300}, std::size_t{1000}}) {
+                                      std::size_t{200}, std::size_t{256}, std::size_t{300}, std::size_t{768},
+                                      std::size_t{1000}, std::size_t{3072} + 192 + 32 + 5}) {
         INFO("count ", count);
         CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::packed4_s16_position(tag, k, n); }));
         CHECK(is_permutation_of_indices(count, [&](std::size_t k, std::size_t n) -> std::size_t { return pot::simd::packed4_u8_position(tag, k, n); }));
@@ -142,26 +150,41 @@ TEST_CASE("the fused uint8 4-bit kernel subtracts the zero point exactly at |w| 
   // all +64 or all -64, so a pair is +-32640 (and the zero-point term 0); and zero point
   // 255 with activations 0 for the opposite sign.
   constexpr std::size_t count = 130, stride = 128;
-  std::array<std::int8_t, 16> table{};
-  table[3] = 64;
-  table[12] = -64;
+  pot::simd::u8_packed4_tables tables;
+  tables.weights[3] = 64;
+  tables.weights[12] = -64;
   for (const unsigned code : {3u, 12u})
     for (const auto& [u_value, zp_value] : {std::pair{255, 0}, std::pair{0, 255}, std::pair{200, 17}}) {
       // Copies: clang 14 cannot capture structured bindings in the lambdas INFO makes.
       const int u = u_value, zp = zp_value;
       std::vector<std::byte> row(stride, static_cast<std::byte>(code | code << 4));
       const std::vector<std::uint8_t> ordered(count, static_cast<std::uint8_t>(u));  // constant: any order
-      const std::int64_t expected = static_cast<std::int64_t>(count) * (u - zp) * table[code];
+      const std::int32_t weight_sum = static_cast<std::int32_t>(count) * tables.weights[code];
+      const std::int64_t expected = static_cast<std::int64_t>(count) * (u - zp) * tables.weights[code];
       pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
         pot::simd::dispatch(isa, [&](auto tag) {
           std::int32_t out = 0;
-          pot::simd::dot_u8_packed4_rows<1>(tag, ordered.data(), zp, row.data(), stride, row.data(), table, count, &out);
+          pot::simd::dot_u8_packed4_rows<1>(tag, ordered.data(), zp, &weight_sum, row.data(), stride, row.data(), tables,
+                                            count, &out);
           INFO("code ", code, " u ", u, " zero point ", zp);
           CHECK(out == expected);
         });
       });
     }
 }
+
+namespace {
+
+/// `sum_k table[codes[r * count + k]]` for each row, the weight sums the uint8 kernels take.
+std::vector<std::int32_t> row_sums(const std::vector<unsigned>& codes, std::size_t rows, std::size_t count,
+                                   const std::array<int, 16>& table) {
+  std::vector<std::int32_t> sums(rows, 0);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t k = 0; k < count; ++k) sums[r] += table[codes[r * count + k]];
+  return sums;
+}
+
+}  // namespace
 
 TEST_CASE("the uint8 kernels equal the sums written out, for any int8 weights where the body allows them") {
   // AVX2's vpmaddubsw needs |w| <= 64; every other body takes any int8, -128 included
@@ -173,24 +196,28 @@ TEST_CASE("the uint8 kernels equal the sums written out, for any int8 weights wh
     for (const std::size_t count : {std::size_t{1}, std::size_t{31}, std::size_t{32}, std::size_t{65}, std::size_t{1000}})
       for (const std::int32_t zero_point : {0, 131, 255}) {
         std::uniform_int_distribution<int> weight(-largest, largest - 1);
-        std::array<std::int8_t, 16> table{};
-        for (auto& t : table) t = static_cast<std::int8_t>(weight(rng));
-        table[0] = static_cast<std::int8_t>(-largest);
+        pot::simd::u8_packed4_tables tables;
+        std::array<int, 16> table{};
+        for (std::size_t code = 0; code < 16; ++code) {
+          table[code] = code == 0 ? -largest : weight(rng);
+          tables.weights[code] = static_cast<std::int8_t>(table[code]);
+        }
         std::vector<unsigned> codes;
         const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+        const auto sums = row_sums(codes, rows, count, table);
         std::vector<std::uint8_t> u(count), ordered(count);
         for (auto& v : u) v = static_cast<std::uint8_t>(activation(rng));
         u[0] = 255;
         std::vector<std::int8_t> w(count);
-        for (std::size_t k = 0; k < count; ++k) w[k] = table[codes[k]];
+        for (std::size_t k = 0; k < count; ++k) w[k] = tables.weights[codes[k]];
         pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
           if (isa == pot::simd::isa::avx2 && largest > 64) return;
           pot::simd::dispatch(isa, [&](auto tag) {
             pot::simd::order_activations(u.data(), count, ordered.data(),
                                          [&](std::size_t k) { return pot::simd::packed4_u8_position(tag, k, count); });
             std::array<std::int32_t, rows> four{};
-            pot::simd::dot_u8_packed4_rows<rows>(tag, ordered.data(), zero_point, bytes.data(), stride, bytes.data(),
-                                                 table, count, four.data());
+            pot::simd::dot_u8_packed4_rows<rows>(tag, ordered.data(), zero_point, sums.data(), bytes.data(), stride,
+                                                 bytes.data(), tables, count, four.data());
             for (std::size_t r = 0; r < rows; ++r) {
               std::int64_t expected = 0;
               for (std::size_t k = 0; k < count; ++k) expected += (std::int64_t{u[k]} - zero_point) * table[codes[r * count + k]];
@@ -209,6 +236,54 @@ TEST_CASE("the uint8 kernels equal the sums written out, for any int8 weights wh
           });
         });
       }
+}
+
+TEST_CASE("the uint8 kernels that take range 7 add back the +128 stored as -128") {
+  // Weights in [-128, 128]: the codes of +128 are stored as -128 and marked in `top`; the
+  // bodies whose u8_packed4_max_range() is 7 correct them (CorrectsTop), exactly, at every
+  // position of a row: whole 128-code blocks, the 64-code block and the scalar tail.
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> activation(0, 255), weight(-128, 128);
+  constexpr std::size_t rows = 4, stride = 640;
+  int checked = 0;  // shapes checked on a body with the correction
+  for (const std::size_t count : {std::size_t{1}, std::size_t{64}, std::size_t{127}, std::size_t{128}, std::size_t{200},
+                                  std::size_t{1000}})
+    for (const std::int32_t zero_point : {0, 77, 255}) {
+      pot::simd::u8_packed4_tables tables;
+      std::array<int, 16> table{};
+      for (std::size_t code = 0; code < 16; ++code) {
+        table[code] = code % 5 == 0 ? 128 : code == 1 ? -128 : weight(rng);
+        tables.weights[code] = static_cast<std::int8_t>(static_cast<std::uint8_t>(table[code] & 0xFF));
+        tables.top[code] = table[code] == 128 ? 1 : 0;
+      }
+      std::vector<unsigned> codes;
+      const auto bytes = random_packed_rows(rows, count, stride, codes, rng);
+      const auto sums = row_sums(codes, rows, count, table);
+      std::vector<std::uint8_t> u(count), ordered(count);
+      for (auto& v : u) v = static_cast<std::uint8_t>(activation(rng));
+      pot::test::for_each_supported_isa([&](pot::simd::isa isa) {
+        pot::simd::dispatch(isa, [&](auto tag) {
+          if constexpr (pot::simd::u8_packed4_max_range(decltype(tag){}) >= 7) {
+            pot::simd::order_activations(u.data(), count, ordered.data(),
+                                         [&](std::size_t k) { return pot::simd::packed4_u8_position(tag, k, count); });
+            std::array<std::int32_t, rows> four{};
+            pot::simd::dot_u8_packed4_rows<rows, true>(tag, ordered.data(), zero_point, sums.data(), bytes.data(), stride,
+                                                       bytes.data(), tables, count, four.data());
+            for (std::size_t r = 0; r < rows; ++r) {
+              std::int64_t expected = 0;
+              for (std::size_t k = 0; k < count; ++k) expected += (std::int64_t{u[k]} - zero_point) * table[codes[r * count + k]];
+              INFO("count ", count, " zero point ", zero_point, " row ", r);
+              CHECK(four[r] == expected);
+            }
+            ++checked;
+          }
+        });
+      });
+    }
+  // Where the CPU has AVX-512, its body ran on all 18 shapes; elsewhere no body has the
+  // correction (the test output says which instruction sets ran).
+  MESSAGE("shapes checked on a body with the +128 correction: ", checked);
+  if (pot::simd::isa_supported(pot::simd::isa::avx512)) CHECK(checked == 18);
 }
 
 TEST_CASE("the fused float 4-bit kernel is within the summation bound of the sum written out, for any table") {

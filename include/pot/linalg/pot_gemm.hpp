@@ -64,7 +64,7 @@ inline void decode_panel_rows(const packed_weights_view<P>& w, std::size_t n0, s
 /// +128 (range 7) becomes -128, its int8 bit pattern; the kernel corrects for it.
 template <pot_type P>
 inline constexpr auto wrapped_int8_table = [] {
-  std::array<std::int8_t, simd::code_count<P>> table{};
+  std::array<std::int8_t, code_count<P>> table{};
   for (std::size_t code = 0; code < table.size(); ++code)
     table[code] = static_cast<std::int8_t>(static_cast<std::uint8_t>(integer_table<P, std::int16_t>[code] & 0xFF));
   return table;
@@ -73,10 +73,11 @@ inline constexpr auto wrapped_int8_table = [] {
 /// The table kernel for exponent ranges up to what the instruction set's uint8 x int8
 /// kernel takes: uint8 activation codes as they come, weights decoded one panel at a time
 /// to int8 in the quad-interleaved layout (simd/gemm_panels.hpp), and the zero point
-/// applied at the end through each weight row's sum: sum_k w (u - z) = sum_k w u - z sum_k
-/// w, all wrapping in int32 like the vector sums (the exact result fits by
-/// require_exact_int32_depth). For range 7 the weights +128 are stored as -128 and
-/// the quads of a panel that hold one are listed for simd::u8s8_correction_kernel.
+/// applied through each weight row's sum (its statistics) as the micro-kernel stores a
+/// tile: sum_k w (u - z) = sum_k w u - z sum_k w, all wrapping in int32 like the vector
+/// sums (the exact result fits by require_exact_int32_depth). For range 7 the weights
+/// +128 are stored as -128 and, in the panels whose rows hold one, the quads that do
+/// are listed for simd::u8s8_correction_kernel.
 template <pot_type P, class Isa>
 inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
                           std::span<std::int32_t> c, execution settings) {
@@ -86,66 +87,63 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
   constexpr const auto& exact = integer_table<P, std::int16_t>;
   const std::size_t K = w.cols, N = w.rows;
   const std::size_t lda = (K + shape.depth_step - 1) / shape.depth_step * shape.depth_step;
+  std::vector<packed_row_statistics> found;
+  const std::span<const packed_row_statistics> statistics = statistics_of(w, found);
   std::vector<std::uint8_t> a8(M * lda, 0);  // (M, K rounded up); padding meets zero weights
   for (std::size_t m = 0; m < M; ++m) std::copy_n(a.codes.data() + m * K, K, a8.data() + m * lda);
   const std::size_t panels = (N + shape.panel_rows - 1) / shape.panel_rows;
   parallel_for(0, panels, [&](std::size_t first_panel, std::size_t last_panel) {
     std::vector<std::uint8_t> codes(K);
     std::vector<std::int8_t> weights(shape.panel_rows * lda), panel(shape.panel_rows * lda);  // (panel_rows, lda)
-    std::vector<std::int32_t> weight_sums(shape.panel_rows);
-    std::vector<std::int8_t> plus128;          // (panel_rows, lda): 1 where the weight is +128
+    std::vector<std::int8_t> tops;             // (panel_rows, lda): 1 where the weight is +128
     std::vector<std::int8_t> indicators;       // per listed quad: 4 bytes per panel row
     std::vector<std::uint32_t> listed_quads;   // the quads holding a +128
-    if constexpr (corrects) plus128.resize(shape.panel_rows * lda);
+    if constexpr (corrects) tops.resize(shape.panel_rows * lda);
     for (std::size_t p = first_panel; p < last_panel; ++p) {
       const std::size_t n0 = p * shape.panel_rows;
       const std::size_t rows = std::min(shape.panel_rows, N - n0);
+      // Only panels with a row that holds a +128 (by the statistics) need the correction.
+      bool holds_top = false;
+      for (std::size_t n = 0; n < rows && corrects; ++n)
+        holds_top = holds_top || statistics[n0 + n].top_positive_count != 0;
       std::fill(weights.begin(), weights.end(), std::int8_t{0});
-      std::fill(plus128.begin(), plus128.end(), std::int8_t{0});
+      if (holds_top) std::fill(tops.begin(), tops.end(), std::int8_t{0});
       for (std::size_t n = 0; n < rows; ++n) {
         simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
-        std::uint32_t sum = 0;  // |sum| <= 128 K: no overflow for any K the bound allows
-        for (std::size_t k = 0; k < K; ++k) {
-          weights[n * lda + k] = table[codes[k]];
-          sum += static_cast<std::uint32_t>(exact[codes[k]]);
-          if constexpr (corrects) plus128[n * lda + k] = exact[codes[k]] == 128;
-        }
-        weight_sums[n] = static_cast<std::int32_t>(sum);
+        for (std::size_t k = 0; k < K; ++k) weights[n * lda + k] = table[codes[k]];
+        if (holds_top && statistics[n0 + n].top_positive_count != 0)
+          for (std::size_t k = 0; k < K; ++k) tops[n * lda + k] = exact[codes[k]] == 128 ? 1 : 0;
       }
-      if constexpr (corrects) {
-        listed_quads.clear();
-        indicators.clear();
-        for (std::size_t q = 0; q < lda / 4; ++q) {
-          bool any = false;
-          for (std::size_t n = 0; n < rows; ++n)
-            for (std::size_t i = 0; i < 4; ++i) any = any || plus128[n * lda + 4 * q + i] != 0;
-          if (!any) continue;
-          listed_quads.push_back(static_cast<std::uint32_t>(q));
-          const std::size_t listed = indicators.size();
-          indicators.resize(listed + shape.panel_rows * 4, 0);
-          for (std::size_t n = 0; n < rows; ++n)
-            for (std::size_t i = 0; i < 4; ++i) indicators[listed + n * 4 + i] = plus128[n * lda + 4 * q + i];
-        }
+      listed_quads.clear();
+      indicators.clear();
+      for (std::size_t q = 0; q < lda / 4 && holds_top; ++q) {
+        bool any = false;
+        for (std::size_t n = 0; n < rows; ++n)
+          for (std::size_t i = 0; i < 4; ++i) any = any || tops[n * lda + 4 * q + i] != 0;
+        if (!any) continue;
+        listed_quads.push_back(static_cast<std::uint32_t>(q));
+        const std::size_t listed = indicators.size();
+        indicators.resize(listed + shape.panel_rows * 4, 0);
+        for (std::size_t n = 0; n < rows; ++n)
+          for (std::size_t i = 0; i < 4; ++i) indicators[listed + n * 4 + i] = tops[n * lda + 4 * q + i];
       }
       simd::pack_quad_panel(weights.data(), lda, shape.panel_rows, panel.data());
+      // - z sum_k w of each column, added by the micro-kernel as it stores its tile.
+      std::array<std::int32_t, shape.panel_rows> offsets{};
+      for (std::size_t n = 0; n < rows; ++n)
+        offsets[n] = static_cast<std::int32_t>(0u - static_cast<std::uint32_t>(a.zero_point) *
+                                                        static_cast<std::uint32_t>(statistics[n0 + n].integer_sum));
       tiles_over_activation_rows<shape.tile_rows>(M, [&](auto tile_rows, std::size_t m) {
         constexpr std::size_t tile = decltype(tile_rows)::value;
         simd::u8s8_micro_kernel<tile, shift_range<P>>(isa, a8.data() + m * lda, lda, panel.data(), lda / 4,
-                                                     c.data() + m * N + n0, N, rows);
+                                                     offsets.data(), c.data() + m * N + n0, N, rows);
         // Unqualified: found by argument-dependent lookup on the tag, because only the
         // instruction sets whose range reaches 7 (AVX-512) declare a correction kernel.
         if constexpr (corrects)
           if (!listed_quads.empty())
             u8s8_correction_kernel<tile>(isa, a8.data() + m * lda, lda, indicators.data(), listed_quads.data(),
-                                               listed_quads.size(), c.data() + m * N + n0, N, rows);
+                                         listed_quads.size(), c.data() + m * N + n0, N, rows);
       });
-      const auto zero_point = static_cast<std::uint32_t>(a.zero_point);
-      for (std::size_t m = 0; m < M; ++m)
-        for (std::size_t n = 0; n < rows; ++n) {
-          auto& out = c[m * N + n0 + n];
-          out = static_cast<std::int32_t>(static_cast<std::uint32_t>(out) -
-                                          zero_point * static_cast<std::uint32_t>(weight_sums[n]));
-        }
     }
   }, settings);
 }

@@ -18,6 +18,7 @@
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/linalg/pot_weights.hpp"
+#include "pot/core/decode_tables.hpp"
 #include "pot/simd/code_decoding.hpp"
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/float_dot.hpp"
@@ -59,26 +60,55 @@ inline std::int32_t reference_row_dot(const std::byte* row, centered_activations
   return static_cast<std::int32_t>(sum);
 }
 
-/// The decode tables of `P` (simd/code_decoding.hpp), built once at compile time.
+/// The decode tables of `P` (core/decode_tables.hpp), built once at compile time.
 template <pot_type P, class T>
-inline constexpr auto integer_table = simd::integer_decode_table<P, T>();
+inline constexpr auto integer_table = integer_decode_table<P, T>();
 template <pot_type P>
-inline constexpr auto float_table = simd::float_decode_table<P>();
+inline constexpr auto float_table = float_decode_table<P>();
 
 template <pot_type P>
 inline constexpr bool table_uses_int8 = shift_range<P> <= 6;
 template <pot_type P>
 inline constexpr bool table_uses_int16 = !table_uses_int8<P> && shift_range<P> <= 14;
 
+/// The tables of the uint8 x int8 4-bit kernels (simd::u8_packed4_tables) for a format
+/// of exponent range up to 7: the int8 weights, +128 stored as -128, and where it was.
+template <pot_type P>
+inline constexpr simd::u8_packed4_tables u8_packed4_tables = [] {
+  static_assert(P::bits == 4 && shift_range<P> <= 7, "pot: int8 4-bit tables need an exponent range <= 7");
+  simd::u8_packed4_tables tables;
+  constexpr auto exact = integer_decode_table<P, std::int16_t>();
+  for (std::size_t code = 0; code < exact.size(); ++code) {
+    tables.weights[code] = static_cast<std::int8_t>(static_cast<std::uint8_t>(exact[code] & 0xFF));
+    tables.top[code] = exact[code] == 128 ? 1 : 0;
+  }
+  return tables;
+}();
+
+/// Whether `isa`'s uint8 x int8 4-bit kernel takes the exponent range of `P`.
+template <pot_type P, class Isa>
+inline constexpr bool u8_packed4_kernel_takes = shift_range<P> <= simd::u8_packed4_max_range(Isa{});
+
+/// The row statistics of `w`: its own, or found here (a pass over the weights) when the
+/// view has none; `storage` keeps the latter alive.
+template <pot_type P>
+inline std::span<const packed_row_statistics> statistics_of(const packed_weights_view<P>& w,
+                                                            std::vector<packed_row_statistics>& storage) {
+  if (!w.statistics.empty()) return w.statistics;
+  storage = row_statistics(w);
+  return storage;
+}
+
 /// Rows per pass of the fused 4-bit kernels: four rows share each activation load and
 /// keep four accumulators (or four pairs) in flight (eight were no faster on AVX2).
 inline constexpr std::size_t fused_rows_per_pass = 4;
 
 /// How far ahead, in bytes of the matrix, the fused kernels prefetch: the first whole
-/// group of rows at least this far on. About 3 KiB (two groups at K = 768, one at
-/// K >= 1536) gave the highest single-thread rate from DRAM on the AVX2 machine of
-/// docs/benchmarks.md; one group at K = 768 left part of the latency exposed.
-inline constexpr std::size_t fused_prefetch_bytes = 3072;
+/// group of rows at least this far on. 4 KiB (two groups at K = 3072 and 4096, six at
+/// K = 768) gave the highest single-thread rate from DRAM on the AVX-512 Xeon of
+/// docs/benchmarks.md, within 1-2% from 3 KiB to 16 KiB; without prefetching the 4-row
+/// streams read at 60% of that.
+inline constexpr std::size_t fused_prefetch_bytes = 4096;
 
 /// Rows [first, last) by `pass(rows, r, ahead)`, which computes `rows` (an
 /// integral_constant) rows from row `r` and prefetches the rows from `ahead`: groups of
@@ -112,9 +142,11 @@ inline std::vector<std::int16_t> centered16(centered_activations x) {
 }
 
 /// The integer GEMV of a 4-bit format by the fused kernels of `isa`: the table kernel
-/// with uint8 activations and the zero point inside (ranges <= 6) or centered int16
-/// activations (range 7), or the shift kernel; activations reordered once for the
-/// kernel, rows split over threads.
+/// with uint8 activations and int8 weights (the zero point applied through each row's
+/// sum of weights, and for range 7 the wrapped +128 corrected in the groups of rows that
+/// hold one) when the instruction set's kernel takes the range, else centered int16
+/// activations; or the shift kernel. Activations reordered once for the kernel, rows
+/// split over threads.
 template <pot_type P, class Isa>
 inline void fused_packed4_gemv(Isa isa, pot_kernel kernel, const packed_weights_view<P>& w, centered_activations x,
                                std::span<std::int32_t> out, execution settings) {
@@ -131,13 +163,32 @@ inline void fused_packed4_gemv(Isa isa, pot_kernel kernel, const packed_weights_
       simd::shift_packed4_rows<P, decltype(rows)::value>(isa, ordered.data(), w.row(r), w.row_stride_bytes,
                                                          w.row(ahead), depth, out.data() + r);
     });
-  } else if constexpr (table_uses_int8<P>) {
-    constexpr const auto& table = integer_table<P, std::int8_t>;
+  } else if constexpr (u8_packed4_kernel_takes<P, Isa>) {
+    constexpr const auto& tables = u8_packed4_tables<P>;
+    std::vector<packed_row_statistics> found;
+    const std::span<const packed_row_statistics> statistics = statistics_of(w, found);
     const auto ordered =
         ordered_activations(x.codes, [&](std::size_t k) { return simd::packed4_u8_position(isa, k, depth); });
     rows_by([&](auto rows, std::size_t r, std::size_t ahead) {
-      simd::dot_u8_packed4_rows<decltype(rows)::value>(isa, ordered.data(), x.zero_point, w.row(r), w.row_stride_bytes,
-                                                       w.row(ahead), table, depth, out.data() + r);
+      constexpr std::size_t count = decltype(rows)::value;
+      std::int32_t weight_sums[count];
+      bool holds_top = false;
+      for (std::size_t i = 0; i < count; ++i) {
+        weight_sums[i] = statistics[r + i].integer_sum;
+        holds_top = holds_top || statistics[r + i].top_positive_count != 0;
+      }
+      const auto run = [&](auto corrects) {
+        simd::dot_u8_packed4_rows<count, decltype(corrects)::value>(isa, ordered.data(), x.zero_point, weight_sums,
+                                                                    w.row(r), w.row_stride_bytes, w.row(ahead), tables,
+                                                                    depth, out.data() + r);
+      };
+      if constexpr (shift_range<P> == 7) {
+        if (holds_top) {
+          run(std::true_type{});
+          return;
+        }
+      }
+      run(std::false_type{});
     });
   } else {
     constexpr const auto& table = integer_table<P, std::int16_t>;
@@ -211,6 +262,9 @@ inline void require_shape(const packed_weights_view<P>& w, std::size_t depth, st
   if (w.scales.size() != 1 && w.scales.size() != w.rows)
     throw std::invalid_argument("pot: weights need 1 or " + std::to_string(w.rows) +
                                 " scales, not " + std::to_string(w.scales.size()));
+  if (!w.statistics.empty() && w.statistics.size() != w.rows)
+    throw std::invalid_argument("pot: weights need 0 or " + std::to_string(w.rows) +
+                                " row statistics, not " + std::to_string(w.statistics.size()));
 }
 
 }  // namespace detail

@@ -16,20 +16,25 @@
 #include "pot/core/packing.hpp"
 #include "pot/core/traits.hpp"
 #include "pot/quant/packed_matrix.hpp"
+#include "pot/quant/row_statistics.hpp"
 
 namespace pot::linalg {
 
 /// \brief A read-only view of a rows x cols matrix of packed codes of the pot type `P`
 /// (the layout of quant::packed_matrix): row r starts at `data + r * row_stride_bytes`,
-/// codes packed as in core/packing.hpp, one float scale per row or one per tensor.
+/// codes packed as in core/packing.hpp, one float scale per row or one per tensor, and
+/// optionally each row's statistics (quant/row_statistics.hpp).
 ///
 /// The weight at (r, c) is `scale(r) * double(P::from_code(code(r, c)))`. Build one over
-/// a packed_matrix (the usual owner of such rows, which checks its codes), or over rows
-/// laid out elsewhere, such as a memory-mapped checkpoint; the viewed bytes and scales
-/// must outlive the view. Rows from elsewhere may hold codes that no value of P has:
-/// check them once with validate_codes() before use. The kernels do not check (a pass
-/// over the weights would double what a GEMV reads); the reference kernel throws on such
-/// a code and every fast kernel counts it as a zero weight, never undefined behaviour.
+/// a packed_matrix (the usual owner of such rows, which checks its codes and finds their
+/// statistics), or over rows laid out elsewhere, such as a memory-mapped checkpoint; the
+/// viewed bytes, scales and statistics must outlive the view. Rows from elsewhere may
+/// hold codes that no value of P has: check them once with validate_codes() before use.
+/// The kernels do not check (a pass over the weights would double what a GEMV reads);
+/// the reference kernel throws on such a code and every fast kernel counts it as a zero
+/// weight, never undefined behaviour. Without statistics, the integer GEMV finds them
+/// itself on every call, a second pass over the weights: for rows from elsewhere that
+/// are multiplied more than once, compute them once with row_statistics() and attach them.
 template <pot_type P>
 struct packed_weights_view {
   /// \brief The pot type of the codes.
@@ -40,17 +45,23 @@ struct packed_weights_view {
   std::size_t cols = 0;                ///< Codes per row (K).
   std::size_t row_stride_bytes = 0;    ///< Bytes from one row to the next.
   std::span<const float> scales;       ///< One scale per row, or one for the tensor.
+  /// \brief One entry per row, or none (then the integer kernels find them per call).
+  std::span<const packed_row_statistics> statistics;
 
   /// \brief An empty view (no rows).
   constexpr packed_weights_view() noexcept = default;
-  /// \brief Views `rows` rows of `cols` codes, `row_stride_bytes` apart, with 1 or `rows` scales.
+  /// \brief Views `rows` rows of `cols` codes, `row_stride_bytes` apart, with 1 or `rows`
+  /// scales and, optionally, `rows` row statistics.
   constexpr packed_weights_view(const std::byte* data, std::size_t rows, std::size_t cols,
-                                std::size_t row_stride_bytes, std::span<const float> scales) noexcept
-      : data(data), rows(rows), cols(cols), row_stride_bytes(row_stride_bytes), scales(scales) {}
-  /// \brief Views all of `matrix` (its layout is the one this view describes).
+                                std::size_t row_stride_bytes, std::span<const float> scales,
+                                std::span<const packed_row_statistics> statistics = {}) noexcept
+      : data(data), rows(rows), cols(cols), row_stride_bytes(row_stride_bytes), scales(scales),
+        statistics(statistics) {}
+  /// \brief Views all of `matrix` (its layout is the one this view describes), with its
+  /// row statistics.
   explicit packed_weights_view(const packed_matrix<P>& matrix) noexcept
       : packed_weights_view(matrix.data(), matrix.rows(), matrix.cols(), matrix.row_stride_bytes(),
-                            matrix.scales()) {}
+                            matrix.scales(), matrix.row_statistics()) {}
 
   /// \brief The packed codes of row `r`.
   const std::byte* row(std::size_t r) const noexcept { return data + r * row_stride_bytes; }
@@ -58,10 +69,20 @@ struct packed_weights_view {
   float scale(std::size_t r) const noexcept { return scales.size() == 1 ? scales[0] : scales[r]; }
 };
 
+/// \brief The statistics of every row of `w` (compute_row_statistics()), to attach to
+/// views of rows from elsewhere that are multiplied more than once.
+template <pot_type P>
+std::vector<packed_row_statistics> row_statistics(const packed_weights_view<P>& w) {
+  std::vector<packed_row_statistics> statistics(w.rows);
+  for (std::size_t r = 0; r < w.rows; ++r) statistics[r] = compute_row_statistics<P>(w.row(r), w.cols);
+  return statistics;
+}
+
 /// \brief Throws std::invalid_argument naming the first row and column whose code no
 /// value of P has (an unused exponent index, a negative zero, or a code of a wider
-/// format), or a view whose rows overlap or whose scales are neither 1 nor one per row,
-/// or are not finite and >= 0.
+/// format), or a view whose rows overlap, whose scales are neither 1 nor one per row, or
+/// are not finite and >= 0, or whose row statistics are neither none nor one per row, or
+/// do not match the codes.
 ///
 /// One pass over the codes: for views of bytes that no packed_matrix produced (a file,
 /// a memory map), once after loading and before the first product.
@@ -79,8 +100,14 @@ void validate_codes(const packed_weights_view<P>& w) {
     if (!(w.scales[i] >= 0.0f && w.scales[i] <= std::numeric_limits<float>::max()))
       throw std::invalid_argument("pot: weight scale " + std::to_string(i) + " is " +
                                   std::to_string(w.scales[i]) + ", not finite and >= 0");
+  if (!w.statistics.empty() && w.statistics.size() != w.rows)
+    throw std::invalid_argument("pot: packed weights need 0 or " + std::to_string(w.rows) +
+                                " row statistics, not " + std::to_string(w.statistics.size()));
   std::vector<std::uint8_t> codes(w.cols);
   for (std::size_t r = 0; r < w.rows; ++r) {
+    if (!w.statistics.empty() && w.statistics[r] != compute_row_statistics<P>(w.row(r), w.cols))
+      throw std::invalid_argument("pot: the statistics of packed row " + std::to_string(r) +
+                                  " do not match its codes");
     unpack_codes(std::span<const std::byte>(w.row(r), row_bytes), P::bits, std::span<std::uint8_t>(codes));
     for (std::size_t c = 0; c < w.cols; ++c) {
       try {

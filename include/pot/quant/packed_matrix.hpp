@@ -25,6 +25,7 @@
 #include "pot/core/traits.hpp"
 #include "pot/quant/aligned_bytes.hpp"
 #include "pot/quant/pot_quantizer.hpp"
+#include "pot/quant/row_statistics.hpp"
 
 namespace pot {
 
@@ -54,6 +55,7 @@ class packed_matrix {
       quantize_pot<P>(weights.subspan(r * cols_, cols_), scale(r), std::span<code_type>(row_codes));
       pack_codes(row_codes, P::bits, row_bytes(r));
     }
+    compute_statistics();
   }
 
   /// \brief Packs row-major codes with the given scales (1 for the tensor, or `rows`).
@@ -66,6 +68,7 @@ class packed_matrix {
     for (const code_type code : codes) P::from_code(code);  // throws on a code without value
     for (std::size_t r = 0; r < rows_; ++r)
       pack_codes(codes.subspan(r * cols_, cols_), P::bits, row_bytes(r));
+    compute_statistics();
   }
 
   /// \brief Number of rows (output channels).
@@ -84,6 +87,9 @@ class packed_matrix {
   float scale(std::size_t r) const noexcept { return scales_[per_channel_ ? r : 0]; }
   /// \brief All scales: `rows()` of them per channel, else one.
   std::span<const float> scales() const noexcept { return scales_; }
+  /// \brief Per row, the constants the integer kernels need besides the codes
+  /// (quant/row_statistics.hpp), found when the matrix was packed.
+  std::span<const packed_row_statistics> row_statistics() const noexcept { return statistics_; }
 
   /// \brief The code at (r, c).
   /// \throws std::out_of_range outside the matrix.
@@ -176,12 +182,18 @@ class packed_matrix {
     return storage_.bytes().subspan(r * row_stride_, row_stride_);
   }
 
+  void compute_statistics() {
+    statistics_.resize(rows_);
+    for (std::size_t r = 0; r < rows_; ++r) statistics_[r] = compute_row_statistics<P>(row(r), cols_);
+  }
+
   std::size_t rows_;
   std::size_t cols_;
   bool per_channel_;
   std::vector<float> scales_;
   std::size_t row_stride_ = 0;
   aligned_bytes storage_;
+  std::vector<packed_row_statistics> statistics_;
 };
 
 }  // namespace pot

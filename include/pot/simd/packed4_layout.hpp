@@ -20,6 +20,17 @@ struct u8s8_dot {
   std::int32_t weights = 0;   ///< sum of w[k], to subtract zero_point * weights
 };
 
+/// \brief The decode tables of the uint8 x int8 4-bit kernels (dot_u8_packed4_rows).
+///
+/// `weights` maps each code to its int8 weight `±2^(e - MinExp)`, except that +128 (an
+/// exponent range of 7) is stored as -128, its int8 bit pattern; `top` is 1 for the codes
+/// stored so and 0 for the others, and a kernel that corrects adds back the `256 * u` per
+/// such weight that -128 lost. For ranges up to 6 `top` is all zeros.
+struct u8_packed4_tables {
+  std::array<std::int8_t, 16> weights{};  ///< int8 weight of each code (+128 wrapped to -128)
+  std::array<std::int8_t, 16> top{};      ///< 1 for the codes whose weight +128 was wrapped
+};
+
 /// \brief Wrapping int32 addition (two's complement, like vpaddd).
 constexpr std::int32_t wrapping_add(std::int32_t a, std::int64_t b) noexcept {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
@@ -72,11 +83,29 @@ constexpr bool high_bytes_are_code_sign(const std::array<std::int16_t, 16>& tabl
   return true;
 }
 
+/// \brief The period of every body's activation order: each order repeats one pattern in
+/// every whole block of its largest block size, a power of two that divides this, and
+/// differs only in the partial blocks at the end.
+inline constexpr std::size_t activation_order_period = 256;
+
 /// \brief Writes `ordered[position(k)] = x[k]` for k < count, where `position` is a
 /// permutation of [0, count) (the activation order of one fused 4-bit kernel body).
+///
+/// Called once per product, so it must cost little beside the rows: the positions of the
+/// first activation_order_period elements are found once and reused for every later
+/// whole period, and only the elements after the last whole period ask `position` one
+/// by one.
 template <class T, class Position>
 inline void order_activations(const T* x, std::size_t count, T* ordered, Position position) noexcept {
-  for (std::size_t k = 0; k < count; ++k) ordered[position(k)] = x[k];
+  constexpr std::size_t period = activation_order_period;
+  const std::size_t periodic_end = count / period * period;
+  if (periodic_end > 0) {
+    std::array<std::uint16_t, period> source{};  // source[j]: which k of a period goes to its place j
+    for (std::size_t k = 0; k < period; ++k) source[position(k)] = static_cast<std::uint16_t>(k);
+    for (std::size_t base = 0; base < periodic_end; base += period)
+      for (std::size_t j = 0; j < period; ++j) ordered[base + j] = x[base + source[j]];
+  }
+  for (std::size_t k = periodic_end; k < count; ++k) ordered[position(k)] = x[k];
 }
 
 }  // namespace pot::simd

@@ -145,22 +145,30 @@ constexpr std::size_t packed4_s16_position(avx2_tag, std::size_t k, std::size_t 
   return k - code + (2 * nibble + half) * 16 + lane * 8 + byte % 8;
 }
 
-/// \brief `Rows` uint8 x 4-bit-code dot products with the zero point inside:
-/// `out[r] = sum_k (u[k] - zero_point) * table[code_rk]`; `table` holds |value| <= 64.
+/// \brief The largest exponent range the uint8 x int8 4-bit kernel of this body takes:
+/// vpmaddubsw saturates a pair of products beyond 32767, which 2 * 255 * 64 stays below.
+constexpr int u8_packed4_max_range(avx2_tag) noexcept { return 6; }
+
+/// \brief `Rows` uint8 x 4-bit-code dot products: `out[r] = sum_k (u[k] - zero_point) *
+/// weights[code_rk] = sum_k u[k] weights[code_rk] - zero_point * weight_sums[r]`, for
+/// |weight| <= 64.
 ///
 /// Per 64 weights and row: one load, two masks and a shift for the nibbles, two vpshufb
-/// decodes, then per 32 weights vpmaddubsw(u, w) - vpmaddubsw(zero_point, w), exact in
-/// int16 because each pair is at most 2 * 255 * 64 = 32640 in magnitude, and one
-/// vpmaddwd to int32. The rows share every activation load; `prefetch_rows` points at
-/// rows read later (same stride), whose lines are prefetched.
-template <std::size_t Rows>
+/// decodes, two vpmaddubsw (u times w in int16 pairs, exact because each pair is at
+/// most 2 * 255 * 64 = 32640 in magnitude) and two vpmaddwd to int32. The zero point
+/// costs one multiply per row through the row's sum of weights. The rows share every
+/// activation load; `prefetch_rows` points at rows read later (same stride), whose lines
+/// are prefetched.
+template <std::size_t Rows, bool CorrectsTop = false>
 inline void dot_u8_packed4_rows(avx2_tag, const std::uint8_t* ordered, std::int32_t zero_point,
-                                const std::byte* first_row, std::size_t row_stride, const std::byte* prefetch_rows,
-                                const std::array<std::int8_t, 16>& table, std::size_t count, std::int32_t* out) noexcept {
+                                const std::int32_t* weight_sums, const std::byte* first_row, std::size_t row_stride,
+                                const std::byte* prefetch_rows, const u8_packed4_tables& tables, std::size_t count,
+                                std::int32_t* out) noexcept {
+  static_assert(!CorrectsTop, "pot: the AVX2 uint8 x int8 kernel takes exponent ranges up to 6");
   using namespace detail_avx2;
-  const __m256i lookup = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table.data())));
+  const __m256i lookup =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(tables.weights.data())));
   const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
-  const __m256i zero_points = _mm256_set1_epi8(static_cast<char>(zero_point));
   const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc[Rows];  // a C array: std::array would drop __m256i's alignment attribute
   for (auto& a : acc) a = _mm256_setzero_si256();
@@ -173,17 +181,16 @@ inline void dot_u8_packed4_rows(avx2_tag, const std::uint8_t* ordered, std::int3
       const __m256i bytes = load256(first_row + r * row_stride + k / 2);
       const __m256i even = _mm256_shuffle_epi8(lookup, _mm256_and_si256(bytes, low_nibbles));
       const __m256i odd = _mm256_shuffle_epi8(lookup, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles));
-      const __m256i even_pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(u_even, even), _mm256_maddubs_epi16(zero_points, even));
-      const __m256i odd_pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(u_odd, odd), _mm256_maddubs_epi16(zero_points, odd));
-      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(even_pairs, ones));
-      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(odd_pairs, ones));
+      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u_even, even), ones));
+      acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u_odd, odd), ones));
     }
   }
   for (std::size_t r = 0; r < Rows; ++r) {
-    std::int32_t sum = horizontal_sum(acc[r]);
+    // sum u w over every k (the vector part, then the tail), less z times the row's sum.
+    std::int32_t sum = wrapping_add(horizontal_sum(acc[r]), -std::int64_t{zero_point} * weight_sums[r]);
     const std::byte* row = first_row + r * row_stride;
-    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - zero_point; },
-                    [&](std::size_t i) { return table[packed4_code(row, i)]; }, sum);
+    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]}; },
+                    [&](std::size_t i) { return tables.weights[packed4_code(row, i)]; }, sum);
     out[r] = sum;
   }
 }

@@ -27,8 +27,10 @@ inline std::int32_t horizontal_sum(__m256i v) noexcept {
   return _mm_cvtsi128_si32(_mm_add_epi32(pairs, _mm_shuffle_epi32(pairs, 0b10'11'00'01)));
 }
 
+/// Prefetches the line at `ahead + offset` into L2 once per line: L2's larger queue of
+/// outstanding misses keeps more of a streamed matrix in flight than L1's fill buffers.
 inline void prefetch_line(const std::byte* ahead, std::size_t offset) noexcept {
-  if (offset % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(ahead + offset), _MM_HINT_T0);
+  if (offset % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(ahead + offset), _MM_HINT_T1);
 }
 
 /// The uint8 kernel's blocks: 128 codes (one 64-byte load) while whole ones remain, then
@@ -86,25 +88,33 @@ constexpr std::size_t packed4_s16_position(avx512_tag, std::size_t k, std::size_
   return k < count / narrow_block * narrow_block ? even_odd_position<narrow_block>(k) : k;
 }
 
-/// \brief `Rows` uint8 x 4-bit-code dot products with the zero point inside:
-/// `out[r] = sum_k (u[k] - zero_point) * table[code_rk]` for int8 `table` entries.
+/// \brief The largest exponent range the uint8 x int8 4-bit kernel of this body takes:
+/// vpdpbusd sums u8 x s8 products exactly in int32, and +128 is corrected.
+constexpr int u8_packed4_max_range(avx512_tag) noexcept { return 7; }
+
+/// \brief `Rows` uint8 x 4-bit-code dot products: `out[r] = sum_k (u[k] - zero_point) *
+/// w_rk` for the weights w of `tables`, `weight_sums[r]` holding `sum_k w_rk`.
 ///
 /// Per 128 weights and row: one 64-byte load, two masks and a shift for the nibbles, two
-/// vpshufb decodes, two vpdpbusd for `sum u w` and two for `sum zero_point w` (vpdpbusd
-/// sums u8 x s8 products exactly in int32, so any int8 weight works, unlike vpmaddubsw's
-/// saturating pairs). The rows share every activation load; `prefetch_rows` points at
-/// rows read later (same stride), whose lines are prefetched.
-template <std::size_t Rows>
+/// vpshufb decodes and two vpdpbusd for `sum u w` (vpdpbusd sums u8 x s8 products exactly
+/// in int32, so any int8 weight works, unlike vpmaddubsw's saturating pairs); the zero
+/// point costs one multiply per row, `- zero_point * weight_sums[r]`. With `CorrectsTop`
+/// (rows holding a weight +128, which `tables.weights` stores as -128), two more vpshufb
+/// of `tables.top` and two vpdpbusd sum u over those weights, and 256 times that sum is
+/// added back. The rows share every activation load; `prefetch_rows` points at rows
+/// read later (same stride), whose lines are prefetched into L2.
+template <std::size_t Rows, bool CorrectsTop = false>
 inline void dot_u8_packed4_rows(avx512_tag, const std::uint8_t* ordered, std::int32_t zero_point,
-                                const std::byte* first_row, std::size_t row_stride, const std::byte* prefetch_rows,
-                                const std::array<std::int8_t, 16>& table, std::size_t count, std::int32_t* out) noexcept {
+                                const std::int32_t* weight_sums, const std::byte* first_row, std::size_t row_stride,
+                                const std::byte* prefetch_rows, const u8_packed4_tables& tables, std::size_t count,
+                                std::int32_t* out) noexcept {
   using namespace detail_avx512;
-  const __m128i table128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(table.data()));
-  const __m512i lookup = _mm512_broadcast_i32x4(table128);
+  const __m128i weights128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tables.weights.data()));
+  const __m128i top128 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(tables.top.data()));
+  const __m512i lookup = _mm512_broadcast_i32x4(weights128), top_lookup = _mm512_broadcast_i32x4(top128);
   const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
-  const __m512i zero_points = _mm512_set1_epi8(static_cast<char>(zero_point));
-  __m512i products[Rows], weight_sums[Rows];
-  for (std::size_t r = 0; r < Rows; ++r) products[r] = weight_sums[r] = _mm512_setzero_si512();
+  __m512i products[Rows], tops[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) products[r] = tops[r] = _mm512_setzero_si512();
   std::size_t k = 0;
   for (; k < wide_end(count); k += wide_block) {
     const __m512i u_even = load512(ordered + k), u_odd = load512(ordered + k + 64);
@@ -112,35 +122,49 @@ inline void dot_u8_packed4_rows(avx512_tag, const std::uint8_t* ordered, std::in
     for (std::size_t r = 0; r < Rows; ++r) {
       prefetch_line(prefetch_rows + r * row_stride, k / 2);
       const __m512i bytes = load512(first_row + r * row_stride + k / 2);
-      const __m512i even = _mm512_shuffle_epi8(lookup, _mm512_and_si512(bytes, low_nibbles));
-      const __m512i odd = _mm512_shuffle_epi8(lookup, _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low_nibbles));
-      products[r] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(products[r], u_even, even), u_odd, odd);
-      weight_sums[r] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(weight_sums[r], zero_points, even), zero_points, odd);
+      const __m512i low = _mm512_and_si512(bytes, low_nibbles);
+      const __m512i high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), low_nibbles);
+      products[r] = _mm512_dpbusd_epi32(products[r], u_even, _mm512_shuffle_epi8(lookup, low));
+      products[r] = _mm512_dpbusd_epi32(products[r], u_odd, _mm512_shuffle_epi8(lookup, high));
+      if constexpr (CorrectsTop) {
+        tops[r] = _mm512_dpbusd_epi32(tops[r], u_even, _mm512_shuffle_epi8(top_lookup, low));
+        tops[r] = _mm512_dpbusd_epi32(tops[r], u_odd, _mm512_shuffle_epi8(top_lookup, high));
+      }
     }
   }
-  std::int32_t sums[Rows];
-  for (std::size_t r = 0; r < Rows; ++r)
-    sums[r] = static_cast<std::int32_t>(static_cast<std::uint32_t>(_mm512_reduce_add_epi32(products[r])) -
-                                        static_cast<std::uint32_t>(_mm512_reduce_add_epi32(weight_sums[r])));
   if (k < narrow_end(count)) {
-    const __m256i lookup256 = _mm256_broadcastsi128_si256(table128);
-    const __m256i low256 = _mm256_set1_epi8(0x0F), zero256 = _mm256_set1_epi8(static_cast<char>(zero_point));
+    const __m256i lookup256 = _mm256_broadcastsi128_si256(weights128), top256 = _mm256_broadcastsi128_si256(top128);
+    const __m256i low256 = _mm256_set1_epi8(0x0F);
     const __m256i u_even = load256(ordered + k), u_odd = load256(ordered + k + 32);
     for (std::size_t r = 0; r < Rows; ++r) {
       const __m256i bytes = load256(first_row + r * row_stride + k / 2);
-      const __m256i even = _mm256_shuffle_epi8(lookup256, _mm256_and_si256(bytes, low256));
-      const __m256i odd = _mm256_shuffle_epi8(lookup256, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low256));
-      const __m256i product = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u_even, even), u_odd, odd);
-      const __m256i weight = _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), zero256, even), zero256, odd);
-      sums[r] = wrapping_add(sums[r], horizontal_sum(_mm256_sub_epi32(product, weight)));
+      const __m256i low = _mm256_and_si256(bytes, low256);
+      const __m256i high = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low256);
+      __m256i product = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u_even, _mm256_shuffle_epi8(lookup256, low));
+      product = _mm256_dpbusd_epi32(product, u_odd, _mm256_shuffle_epi8(lookup256, high));
+      products[r] = _mm512_add_epi32(products[r], _mm512_zextsi256_si512(product));
+      if constexpr (CorrectsTop) {
+        __m256i top = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u_even, _mm256_shuffle_epi8(top256, low));
+        top = _mm256_dpbusd_epi32(top, u_odd, _mm256_shuffle_epi8(top256, high));
+        tops[r] = _mm512_add_epi32(tops[r], _mm512_zextsi256_si512(top));
+      }
     }
     k += narrow_block;
   }
   for (std::size_t r = 0; r < Rows; ++r) {
+    // sum u w over every k (vectors, then the tail with the true weights), plus 256 u per
+    // wrapped +128, less z times the row's sum of true weights.
+    auto sum = static_cast<std::uint32_t>(_mm512_reduce_add_epi32(products[r]));
+    if constexpr (CorrectsTop) sum += 256u * static_cast<std::uint32_t>(_mm512_reduce_add_epi32(tops[r]));
+    std::int32_t total = wrapping_add(static_cast<std::int32_t>(sum), -std::int64_t{zero_point} * weight_sums[r]);
     const std::byte* row = first_row + r * row_stride;
-    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - zero_point; },
-                    [&](std::size_t i) { return table[packed4_code(row, i)]; }, sums[r]);
-    out[r] = sums[r];
+    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]}; },
+                    [&](std::size_t i) {
+                      const unsigned code = packed4_code(row, i);
+                      return std::int32_t{tables.weights[code]} + 256 * std::int32_t{tables.top[code]};
+                    },
+                    total);
+    out[r] = total;
   }
 }
 

@@ -30,16 +30,20 @@ constexpr int u8s8_gemm_max_range(avx512_tag) noexcept { return 7; }
 
 namespace detail_avx512 {
 
-/// Stores the 12 x 32 accumulators' first `cols` columns into C (masked at the edge),
-/// adding them to C shifted left by `Shift` when `Add`.
+/// Stores the accumulators' first `cols` columns into C (masked at the edge): plus the
+/// 32 `offsets` of the panel's columns when given, or added to C shifted left by `Shift`
+/// when `Add`.
 template <std::size_t Rows, bool Add, int Shift>
-inline void store_tile(const __m512i (&acc)[Rows][2], std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
+inline void store_tile(const __m512i (&acc)[Rows][2], const std::int32_t* offsets, std::int32_t* c, std::size_t ldc,
+                       std::size_t cols) noexcept {
   const __mmask16 low = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
   const __mmask16 high = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
+  const __m512i offset_low = offsets != nullptr ? _mm512_loadu_si512(offsets) : _mm512_setzero_si512();
+  const __m512i offset_high = offsets != nullptr ? _mm512_loadu_si512(offsets + 16) : _mm512_setzero_si512();
 #pragma GCC unroll 12
   for (std::size_t m = 0; m < Rows; ++m) {
     std::int32_t* row = c + m * ldc;
-    __m512i first = acc[m][0], second = acc[m][1];
+    __m512i first = _mm512_add_epi32(acc[m][0], offset_low), second = _mm512_add_epi32(acc[m][1], offset_high);
     if constexpr (Add) {
       first = _mm512_add_epi32(_mm512_maskz_loadu_epi32(low, row), _mm512_slli_epi32(first, Shift));
       second = _mm512_add_epi32(_mm512_maskz_loadu_epi32(high, row + 16), _mm512_slli_epi32(second, Shift));
@@ -47,6 +51,27 @@ inline void store_tile(const __m512i (&acc)[Rows][2], std::int32_t* c, std::size
     _mm512_mask_storeu_epi32(row, low, first);
     _mm512_mask_storeu_epi32(row + 16, high, second);
   }
+}
+
+/// `acc += ` the int32 lane sums of u8 x s8 (vpdpbusd) or int16 x int16 (vpdpwssd)
+/// products, accumulated in place. GCC 12 compiles the intrinsics inside a target region
+/// (not with -mavx512vnni on the command line) with a register copy and a store to the
+/// stack around every accumulation once a tile's 24 accumulators are live, which halved
+/// the micro-kernels' rate; the instruction written out keeps each accumulator in its
+/// register (docs/kernels.md).
+inline void dpbusd_in_place(__m512i& acc, __m512i u, __m512i w) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u), "v"(w));
+#else
+  acc = _mm512_dpbusd_epi32(acc, u, w);
+#endif
+}
+inline void dpwssd_in_place(__m512i& acc, __m512i x, __m512i w) noexcept {
+#if defined(__GNUC__) && !defined(__clang__)
+  asm("vpdpwssd %2, %1, %0" : "+v"(acc) : "v"(x), "v"(w));
+#else
+  acc = _mm512_dpwssd_epi32(acc, x, w);
+#endif
 }
 
 inline __m512i broadcast4(const void* p) noexcept {
@@ -61,7 +86,8 @@ inline __m512i broadcast4(const void* p) noexcept {
 /// activation bytes per row, two vpdpbusd per row.
 template <std::size_t Rows, int Range>
 inline void u8s8_micro_kernel(avx512_tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* panel,
-                              std::size_t quads, std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
+                              std::size_t quads, const std::int32_t* column_offsets, std::int32_t* c, std::size_t ldc,
+                              std::size_t cols) noexcept {
   static_assert(Rows >= 1 && Rows <= 12, "pot: an AVX-512 GEMM tile has 1 to 12 rows");
   __m512i acc[Rows][2];
 #pragma GCC unroll 12
@@ -71,11 +97,11 @@ inline void u8s8_micro_kernel(avx512_tag, const std::uint8_t* u, std::size_t lda
 #pragma GCC unroll 12
     for (std::size_t m = 0; m < Rows; ++m) {
       const __m512i x = detail_avx512::broadcast4(u + m * lda + 4 * q);
-      acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], x, w0);
-      acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], x, w1);
+      detail_avx512::dpbusd_in_place(acc[m][0], x, w0);
+      detail_avx512::dpbusd_in_place(acc[m][1], x, w1);
     }
   }
-  detail_avx512::store_tile<Rows, false, 0>(acc, c, ldc, cols);
+  detail_avx512::store_tile<Rows, false, 0>(acc, column_offsets, c, ldc, cols);
 }
 
 /// \brief Adds `256 * sum_j sum_i u[m * lda + 4 q_j + i] * indicator_j(n, i)` to the C
@@ -95,11 +121,11 @@ inline void u8s8_correction_kernel(avx512_tag, const std::uint8_t* u, std::size_
 #pragma GCC unroll 12
     for (std::size_t m = 0; m < Rows; ++m) {
       const __m512i x = detail_avx512::broadcast4(u + m * lda + offset);
-      acc[m][0] = _mm512_dpbusd_epi32(acc[m][0], x, w0);
-      acc[m][1] = _mm512_dpbusd_epi32(acc[m][1], x, w1);
+      detail_avx512::dpbusd_in_place(acc[m][0], x, w0);
+      detail_avx512::dpbusd_in_place(acc[m][1], x, w1);
     }
   }
-  detail_avx512::store_tile<Rows, true, 8>(acc, c, ldc, cols);
+  detail_avx512::store_tile<Rows, true, 8>(acc, nullptr, c, ldc, cols);
 }
 
 /// \brief The int16 tile: per k pair two 64-byte weight loads, one broadcast of an
@@ -116,11 +142,11 @@ inline void s16_micro_kernel(avx512_tag, const std::int16_t* a, std::size_t lda,
 #pragma GCC unroll 12
     for (std::size_t m = 0; m < Rows; ++m) {
       const __m512i x = detail_avx512::broadcast4(a + m * lda + 2 * p);
-      acc[m][0] = _mm512_dpwssd_epi32(acc[m][0], x, w0);
-      acc[m][1] = _mm512_dpwssd_epi32(acc[m][1], x, w1);
+      detail_avx512::dpwssd_in_place(acc[m][0], x, w0);
+      detail_avx512::dpwssd_in_place(acc[m][1], x, w1);
     }
   }
-  detail_avx512::store_tile<Rows, false, 0>(acc, c, ldc, cols);
+  detail_avx512::store_tile<Rows, false, 0>(acc, nullptr, c, ldc, cols);
 }
 
 }  // namespace pot::simd

@@ -129,19 +129,25 @@ constexpr std::size_t packed4_s16_position(neon_tag, std::size_t k, std::size_t 
   return detail_neon::in_whole_block(k, count) ? even_odd_position<detail_neon::block>(k) : k;
 }
 
+/// \brief The largest exponent range the uint8 x int8 4-bit kernels of the NEON bodies
+/// take (int8 weights, no +128 correction).
+constexpr int u8_packed4_max_range(neon_tag) noexcept { return 6; }
+
 /// \brief `Rows` uint8 x 4-bit-code dot products with the zero point inside:
-/// `out[r] = sum_k (u[k] - zero_point) * table[code_rk]`, any int8 `table`.
+/// `out[r] = sum_k (u[k] - zero_point) * weights[code_rk]` (`weight_sums` unused).
 ///
 /// Per 32 weights and row: one 16-byte load, a mask and a shift for the nibbles, two tbl
 /// decodes, four sxtl to int16 and eight smlal of the centered activations (usubl, once
 /// per block for all rows) into int32. `prefetch_rows` points at rows read later (same
 /// stride), whose lines are prefetched.
-template <std::size_t Rows>
+template <std::size_t Rows, bool CorrectsTop = false>
 inline void dot_u8_packed4_rows(neon_tag, const std::uint8_t* ordered, std::int32_t zero_point,
-                                const std::byte* first_row, std::size_t row_stride, const std::byte* prefetch_rows,
-                                const std::array<std::int8_t, 16>& table, std::size_t count, std::int32_t* out) noexcept {
+                                const std::int32_t* /*weight_sums*/, const std::byte* first_row, std::size_t row_stride,
+                                const std::byte* prefetch_rows, const u8_packed4_tables& tables, std::size_t count,
+                                std::int32_t* out) noexcept {
+  static_assert(!CorrectsTop, "pot: the NEON uint8 x int8 kernels take exponent ranges up to 6");
   using namespace detail_neon;
-  const int8x16_t lookup = vld1q_s8(table.data());
+  const int8x16_t lookup = vld1q_s8(tables.weights.data());
   const uint8x8_t zero_points = vdup_n_u8(static_cast<std::uint8_t>(zero_point));
   int32x4_t even_sums[Rows], odd_sums[Rows];
   for (std::size_t r = 0; r < Rows; ++r) even_sums[r] = odd_sums[r] = vdupq_n_s32(0);
@@ -165,7 +171,7 @@ inline void dot_u8_packed4_rows(neon_tag, const std::uint8_t* ordered, std::int3
     std::int32_t sum = vaddvq_s32(vaddq_s32(even_sums[r], odd_sums[r]));
     const std::byte* row = first_row + r * row_stride;
     accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - zero_point; },
-                    [&](std::size_t i) { return table[packed4_code(row, i)]; }, sum);
+                    [&](std::size_t i) { return tables.weights[packed4_code(row, i)]; }, sum);
     out[r] = sum;
   }
 }
@@ -216,23 +222,24 @@ inline u8s8_dot dot_u8s8(neon_dotprod_tag, const std::uint8_t* u, const std::int
   return result;
 }
 
-/// \brief `Rows` uint8 x 4-bit-code dot products with the zero point inside, by SDOT:
-/// `out[r] = sum_k (u[k] - zero_point) * table[code_rk]`, any int8 `table`.
+/// \brief `Rows` uint8 x 4-bit-code dot products by SDOT: `out[r] = sum_k (u[k] -
+/// zero_point) * w_rk`, `weight_sums[r]` holding `sum_k w_rk`.
 ///
 /// The activations are flipped to int8 u - 128 once per block for all rows, and
-/// `sum (u - zp) w = sum (u - 128) w + (128 - zp) sum w`. Per 32 weights and row: one
-/// 16-byte load, a mask and a shift, two tbl decodes, two SDOT for the products and two
-/// against ones for `sum w`.
-template <std::size_t Rows>
+/// `sum (u - zp) w = sum (u - 128) w + (128 - zp) sum w`, the last term one multiply per
+/// row. Per 32 weights and row: one 16-byte load, a mask and a shift, two tbl decodes and
+/// two SDOT.
+template <std::size_t Rows, bool CorrectsTop = false>
 inline void dot_u8_packed4_rows(neon_dotprod_tag, const std::uint8_t* ordered, std::int32_t zero_point,
-                                const std::byte* first_row, std::size_t row_stride, const std::byte* prefetch_rows,
-                                const std::array<std::int8_t, 16>& table, std::size_t count, std::int32_t* out) noexcept {
+                                const std::int32_t* weight_sums, const std::byte* first_row, std::size_t row_stride,
+                                const std::byte* prefetch_rows, const u8_packed4_tables& tables, std::size_t count,
+                                std::int32_t* out) noexcept {
+  static_assert(!CorrectsTop, "pot: the NEON uint8 x int8 kernels take exponent ranges up to 6");
   using namespace detail_neon;
-  const int8x16_t lookup = vld1q_s8(table.data());
-  const int8x16_t ones = vdupq_n_s8(1);
+  const int8x16_t lookup = vld1q_s8(tables.weights.data());
   const uint8x16_t flip = vdupq_n_u8(0x80);
-  int32x4_t products[Rows], weight_sums[Rows];
-  for (std::size_t r = 0; r < Rows; ++r) products[r] = weight_sums[r] = vdupq_n_s32(0);
+  int32x4_t products[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) products[r] = vdupq_n_s32(0);
   std::size_t k = 0;
   for (; k + block <= count; k += block) {
     const int8x16_t s_even = vreinterpretq_s8_u8(veorq_u8(vld1q_u8(ordered + k), flip));
@@ -243,16 +250,15 @@ inline void dot_u8_packed4_rows(neon_dotprod_tag, const std::uint8_t* ordered, s
       const uint8x16_t bytes = load_bytes(first_row + r * row_stride + k / 2);
       const int8x16_t even = vqtbl1q_s8(lookup, even_codes(bytes)), odd = vqtbl1q_s8(lookup, odd_codes(bytes));
       products[r] = neon_sdot(neon_sdot(products[r], s_even, even), s_odd, odd);
-      weight_sums[r] = neon_sdot(neon_sdot(weight_sums[r], ones, even), ones, odd);
     }
   }
-  const auto correction = static_cast<std::uint32_t>(128 - zero_point);
   for (std::size_t r = 0; r < Rows; ++r) {
-    std::int32_t sum = static_cast<std::int32_t>(static_cast<std::uint32_t>(vaddvq_s32(products[r])) +
-                                                 correction * static_cast<std::uint32_t>(vaddvq_s32(weight_sums[r])));
+    // sum (u - 128) w over the blocks, plus (128 - z) times the row's whole sum of
+    // weights; the tail then adds (u - 128) w for its own k, which makes the whole sum.
+    std::int32_t sum = wrapping_add(vaddvq_s32(products[r]), std::int64_t{128 - zero_point} * weight_sums[r]);
     const std::byte* row = first_row + r * row_stride;
-    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - zero_point; },
-                    [&](std::size_t i) { return table[packed4_code(row, i)]; }, sum);
+    accumulate_tail(k, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - 128; },
+                    [&](std::size_t i) { return tables.weights[packed4_code(row, i)]; }, sum);
     out[r] = sum;
   }
 }

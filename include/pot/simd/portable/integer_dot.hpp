@@ -32,19 +32,27 @@ constexpr std::size_t packed4_u8_position(portable_tag, std::size_t k, std::size
 /// \brief The portable bodies read activations in stream order.
 constexpr std::size_t packed4_s16_position(portable_tag, std::size_t k, std::size_t /*count*/) noexcept { return k; }
 
-/// \brief `out[r] = sum_k (u[k] - zero_point) * table[code_rk]` for `Rows` rows of `count`
-/// 4-bit codes starting `row_stride` bytes apart at `first_row`, `ordered` holding u in
-/// the order of packed4_u8_position(); `prefetch_rows` (rows read later) is a hint the
-/// portable body ignores.
-template <std::size_t Rows>
+/// \brief The largest exponent range the uint8 x int8 4-bit kernel of this body takes:
+/// int8 weights without the +128 correction.
+constexpr int u8_packed4_max_range(portable_tag) noexcept { return 6; }
+
+/// \brief `out[r] = sum_k (u[k] - zero_point) * weights[code_rk]` for `Rows` rows of
+/// `count` 4-bit codes starting `row_stride` bytes apart at `first_row`, `ordered` holding
+/// u in the order of packed4_u8_position(); `weight_sums[r]` is row r's sum of weights
+/// (its statistics' integer_sum), which the vector bodies apply the zero point through.
+/// `prefetch_rows` (rows read later) is a hint the portable body ignores; it takes no
+/// +128 correction (`CorrectsTop`), see u8_packed4_max_range().
+template <std::size_t Rows, bool CorrectsTop = false>
 inline void dot_u8_packed4_rows(portable_tag, const std::uint8_t* ordered, std::int32_t zero_point,
-                                const std::byte* first_row, std::size_t row_stride, const std::byte* /*prefetch_rows*/,
-                                const std::array<std::int8_t, 16>& table, std::size_t count, std::int32_t* out) noexcept {
+                                const std::int32_t* /*weight_sums*/, const std::byte* first_row, std::size_t row_stride,
+                                const std::byte* /*prefetch_rows*/, const u8_packed4_tables& tables, std::size_t count,
+                                std::int32_t* out) noexcept {
+  static_assert(!CorrectsTop, "pot: the portable uint8 x int8 kernel takes exponent ranges up to 6");
   for (std::size_t r = 0; r < Rows; ++r) {
     const std::byte* row = first_row + r * row_stride;
     std::int32_t sum = 0;
     accumulate_tail(0, count, [&](std::size_t i) { return std::int32_t{ordered[i]} - zero_point; },
-                    [&](std::size_t i) { return table[packed4_code(row, i)]; }, sum);
+                    [&](std::size_t i) { return tables.weights[packed4_code(row, i)]; }, sum);
     out[r] = sum;
   }
 }

@@ -24,12 +24,13 @@ constexpr int u8s8_gemm_max_range(portable_tag) noexcept { return 6; }
 /// weights' exponent range (some bodies use its headroom).
 template <std::size_t Rows, int Range>
 inline void u8s8_micro_kernel(portable_tag tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* panel,
-                              std::size_t quads, std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
+                              std::size_t quads, const std::int32_t* column_offsets, std::int32_t* c, std::size_t ldc,
+                              std::size_t cols) noexcept {
   constexpr std::size_t panel_rows = u8s8_gemm_shape(portable_tag{}).panel_rows;
   (void)tag;
   for (std::size_t m = 0; m < Rows; ++m)
     for (std::size_t n = 0; n < cols; ++n) {
-      std::uint32_t sum = 0;
+      auto sum = static_cast<std::uint32_t>(column_offsets[n]);
       for (std::size_t q = 0; q < quads; ++q)
         for (std::size_t i = 0; i < 4; ++i)
           sum += static_cast<std::uint32_t>(std::int32_t{u[m * lda + 4 * q + i]} * panel[(q * panel_rows + n) * 4 + i]);
