@@ -108,25 +108,31 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
         holds_top = holds_top || statistics[n0 + n].top_positive_count != 0;
       std::fill(weights.begin(), weights.end(), std::int8_t{0});
       if (holds_top) std::fill(tops.begin(), tops.end(), std::int8_t{0});
-      for (std::size_t n = 0; n < rows; ++n) {
-        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
-        for (std::size_t k = 0; k < K; ++k) weights[n * lda + k] = table[codes[k]];
-        if (holds_top && statistics[n0 + n].top_positive_count != 0)
-          for (std::size_t k = 0; k < K; ++k) tops[n * lda + k] = exact[codes[k]] == 128 ? 1 : 0;
-      }
       listed_quads.clear();
-      indicators.clear();
-      for (std::size_t q = 0; q < lda / 4 && holds_top; ++q) {
-        bool any = false;
-        for (std::size_t n = 0; n < rows; ++n)
-          for (std::size_t i = 0; i < 4; ++i) any = any || tops[n * lda + 4 * q + i] != 0;
-        if (!any) continue;
-        listed_quads.push_back(static_cast<std::uint32_t>(q));
-        const std::size_t listed = indicators.size();
-        indicators.resize(listed + shape.panel_rows * 4, 0);
-        for (std::size_t n = 0; n < rows; ++n)
-          for (std::size_t i = 0; i < 4; ++i) indicators[listed + n * 4 + i] = tops[n * lda + 4 * q + i];
+      for (std::size_t n = 0; n < rows; ++n) {
+        const bool row_holds_top = holds_top && statistics[n0 + n].top_positive_count != 0;
+        if constexpr (P::bits == 4) {
+          simd::decode_packed4_row(isa, w.row(n0 + n), table, K, weights.data() + n * lda);
+          if (!row_holds_top) continue;
+        }
+        simd::unpack_row_codes<P::bits>(w.row(n0 + n), std::span<std::uint8_t>(codes));
+        if constexpr (P::bits != 4)
+          for (std::size_t k = 0; k < K; ++k) weights[n * lda + k] = table[codes[k]];
+        if (!row_holds_top) continue;
+        for (std::size_t k = 0; k < K; ++k)
+          if (exact[codes[k]] == 128) {
+            tops[n * lda + k] = 1;
+            listed_quads.push_back(static_cast<std::uint32_t>(k / 4));
+          }
       }
+      // The quads that hold a +128 in some row, each with its 0/1 marks for every row.
+      std::sort(listed_quads.begin(), listed_quads.end());
+      listed_quads.erase(std::unique(listed_quads.begin(), listed_quads.end()), listed_quads.end());
+      indicators.assign(listed_quads.size() * shape.panel_rows * 4, 0);
+      for (std::size_t j = 0; j < listed_quads.size(); ++j)
+        for (std::size_t n = 0; n < rows; ++n)
+          for (std::size_t i = 0; i < 4; ++i)
+            indicators[(j * shape.panel_rows + n) * 4 + i] = tops[n * lda + 4 * listed_quads[j] + i];
       simd::pack_quad_panel(weights.data(), lda, shape.panel_rows, panel.data());
       // - z sum_k w of each column, added by the micro-kernel as it stores its tile.
       std::array<std::int32_t, shape.panel_rows> offsets{};

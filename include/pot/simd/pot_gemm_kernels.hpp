@@ -4,7 +4,8 @@
 /// activation rows times one decoded weight panel (simd/gemm_panels.hpp), uint8 x int8
 /// (`u8s8_micro_kernel`) or int16 (`s16_micro_kernel`), each with one body per
 /// instruction set (simd/dispatch.hpp) and the tile shape of that body
-/// (`u8s8_gemm_shape(tag)`, `s16_gemm_shape(tag)`):
+/// (`u8s8_gemm_shape(tag)`, `s16_gemm_shape(tag)`); and the decode of a 4-bit weight row
+/// to int8 for a panel (`decode_packed4_row`: scalar, or vpshufb from AVX2 on):
 ///
 /// | body | tile | uint8 x int8 | int16 |
 /// |---|---|---|---|

@@ -10,10 +10,35 @@
 
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/gemm_panels.hpp"
+#include "pot/simd/packed4_layout.hpp"
+#include "pot/simd/portable/pot_gemm_kernels.hpp"
 #include "pot/simd/target.hpp"
 
 POT_TARGET_AVX2_BEGIN
 namespace pot::simd {
+
+/// \brief decode_packed4_row() per 64 codes: one 32-byte load, a mask and a shift for
+/// the two nibbles of each byte, vpunpcklbw / vpunpckhbw and two lane permutes to put
+/// them back in stream order, two vpshufb through the table. (The AVX-512 tag uses this
+/// body: a panel row is decoded once per GEMM and read by every activation row.)
+inline void decode_packed4_row(avx2_tag, const std::byte* row, const std::array<std::int8_t, 16>& table,
+                               std::size_t count, std::int8_t* out) noexcept {
+  const __m256i lookup = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(table.data())));
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  std::size_t k = 0;
+  for (; k + 64 <= count; k += 64) {
+    const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + k / 2));
+    const __m256i even = _mm256_and_si256(bytes, low_nibbles);
+    const __m256i odd = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low_nibbles);
+    // Per 128-bit lane: codes of bytes 0-7 interleaved, then of bytes 8-15.
+    const __m256i first = _mm256_unpacklo_epi8(even, odd), second = _mm256_unpackhi_epi8(even, odd);
+    const __m256i codes0 = _mm256_permute2x128_si256(first, second, 0x20);  // codes 0-31
+    const __m256i codes1 = _mm256_permute2x128_si256(first, second, 0x31);  // codes 32-63
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k), _mm256_shuffle_epi8(lookup, codes0));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k + 32), _mm256_shuffle_epi8(lookup, codes1));
+  }
+  decode_packed4_row(portable_tag{}, row + k / 2, table, count - k, out + k);
+}
 
 /// \brief 6 x 16 tiles; K in steps of two quads, for the pair additions of ranges <= 5.
 constexpr pot_gemm_shape u8s8_gemm_shape(avx2_tag) noexcept { return {16, 6, 8}; }

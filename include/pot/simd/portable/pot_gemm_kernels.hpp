@@ -3,13 +3,22 @@
 /// \brief The portable bodies of the PoT GEMM micro-kernels (simd/pot_gemm_kernels.hpp):
 /// scalar loops over the panels of simd/gemm_panels.hpp.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/gemm_panels.hpp"
+#include "pot/simd/packed4_layout.hpp"
 
 namespace pot::simd {
+
+/// \brief `out[k] = table[code k]` for the first `count` 4-bit codes of a packed row
+/// (two per byte, low nibble first), in stream order: a weight row of a GEMM panel.
+inline void decode_packed4_row(portable_tag, const std::byte* row, const std::array<std::int8_t, 16>& table,
+                               std::size_t count, std::int8_t* out) noexcept {
+  for (std::size_t k = 0; k < count; ++k) out[k] = table[packed4_code(row, k)];
+}
 
 /// \brief Tiles of up to 6 activation rows times 16 weight rows, K in quads (pairs).
 constexpr pot_gemm_shape u8s8_gemm_shape(portable_tag) noexcept { return {16, 6, 4}; }
