@@ -3,6 +3,7 @@
 #pragma once
 
 #include "pot/core/affine.hpp"
+#include "pot/core/decode_tables.hpp"
 #include "pot/core/io.hpp"
 #include "pot/core/limits.hpp"
 #include "pot/core/packing.hpp"
@@ -14,6 +15,7 @@
 #include "pot/quant/observer.hpp"
 #include "pot/quant/packed_matrix.hpp"
 #include "pot/quant/pot_quantizer.hpp"
+#include "pot/quant/row_statistics.hpp"
 
 #include "pot/linalg/execution.hpp"
 #include "pot/linalg/gemm.hpp"

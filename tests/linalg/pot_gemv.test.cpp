@@ -53,6 +53,7 @@ void check_all_kernels_exact(std::size_t rows, std::size_t cols, std::int32_t ze
   pot::test::for_each_supported_isa([&](pot::simd::isa) {
     for (const auto kernel : {pot_kernel::reference, pot_kernel::shift, pot_kernel::table})
       for (const bool with_statistics : {false, true}) {
+        if (with_statistics && kernel != pot_kernel::table) continue;  // only the table kernel reads them
         std::vector<std::int32_t> out(rows);
         pot::linalg::pot_gemv<P, Q>(with_statistics ? w.view_with_statistics() : w.view(), x, zero_point, out, kernel,
                                     {1});

@@ -134,21 +134,21 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
           for (std::size_t i = 0; i < 4; ++i)
             indicators[(j * shape.panel_rows + n) * 4 + i] = tops[n * lda + 4 * listed_quads[j] + i];
       simd::pack_quad_panel(weights.data(), lda, shape.panel_rows, panel.data());
-      // - z sum_k w of each column, added by the micro-kernel as it stores its tile.
-      std::array<std::int32_t, shape.panel_rows> offsets{};
-      for (std::size_t n = 0; n < rows; ++n)
-        offsets[n] = static_cast<std::int32_t>(0u - static_cast<std::uint32_t>(a.zero_point) *
-                                                        static_cast<std::uint32_t>(statistics[n0 + n].integer_sum));
+      // sum_k w of each column, through which the micro-kernel applies the zero point.
+      std::array<std::int32_t, shape.panel_rows> weight_sums{};
+      for (std::size_t n = 0; n < rows; ++n) weight_sums[n] = statistics[n0 + n].integer_sum;
       tiles_over_activation_rows<shape.tile_rows>(M, [&](auto tile_rows, std::size_t m) {
         constexpr std::size_t tile = decltype(tile_rows)::value;
-        simd::u8s8_micro_kernel<tile, shift_range<P>>(isa, a8.data() + m * lda, lda, panel.data(), lda / 4,
-                                                     offsets.data(), c.data() + m * N + n0, N, rows);
-        // Unqualified: found by argument-dependent lookup on the tag, because only the
-        // instruction sets whose range reaches 7 (AVX-512) declare a correction kernel.
+        const auto run = [&](auto... corrections) {
+          simd::u8s8_micro_kernel<tile, shift_range<P>>(isa, a8.data() + m * lda, lda, panel.data(), lda / 4,
+                                                       a.zero_point, weight_sums.data(), c.data() + m * N + n0, N,
+                                                       rows, corrections...);
+        };
+        // Only the instruction sets whose range reaches 7 (AVX-512) take the +128 quads.
         if constexpr (corrects)
-          if (!listed_quads.empty())
-            u8s8_correction_kernel<tile>(isa, a8.data() + m * lda, lda, indicators.data(), listed_quads.data(),
-                                         listed_quads.size(), c.data() + m * N + n0, N, rows);
+          run(simd::u8s8_corrections{indicators.data(), listed_quads.data(), listed_quads.size()});
+        else
+          run();
       });
     }
   }, settings);

@@ -23,6 +23,16 @@ struct pot_gemm_shape {
   std::size_t depth_step;  ///< K is padded with zero weights to a multiple of this
 };
 
+/// \brief The quads of an int8 panel whose weight +128 was stored as -128, which the
+/// uint8 x int8 micro-kernels that take an exponent range of 7 correct: `quad_index[j]`
+/// for j < `count`, and per listed quad the quad-interleaved 0/1 bytes
+/// (`indicators + 4 * panel_rows * j`, 4 per panel column) that mark those weights.
+struct u8s8_corrections {
+  const std::int8_t* indicators = nullptr;    ///< 4 * panel_rows bytes per listed quad
+  const std::uint32_t* quad_index = nullptr;  ///< the listed quads
+  std::size_t count = 0;                      ///< how many are listed
+};
+
 /// \brief Writes `panel_rows` int8 weight rows, row-major with `lda` (a multiple of 4)
 /// elements per row and zero padding, into `panel` in the quad-interleaved order.
 inline void pack_quad_panel(const std::int8_t* rows, std::size_t lda, std::size_t panel_rows,

@@ -12,6 +12,8 @@
 /// | portable | 6 x 16 | scalar | scalar |
 /// | avx2 | 6 x 16 | vpmaddubsw + vpmaddwd (\|w\| <= 64) | vpmaddwd |
 /// | avx512 | 12 x 32 | vpdpbusd (any int8, +128 corrected) | vpdpwssd |
+/// | neon | as portable | scalar | scalar |
+/// | neon_dotprod | 6 x 16 | sdot on u - 128 (any int8) | scalar |
 ///
 /// Sums wrap modulo 2^32 as the instructions do; the callers bound K so that the exact
 /// results fit, and every body gives the same integers.
@@ -20,4 +22,7 @@
 #if defined(POT_SIMD_X86)
 #include "pot/simd/avx2/pot_gemm_kernels.hpp"
 #include "pot/simd/avx512/pot_gemm_kernels.hpp"
+#endif
+#if defined(POT_SIMD_AARCH64)
+#include "pot/simd/neon/pot_gemm_kernels.hpp"
 #endif

@@ -55,8 +55,8 @@ constexpr int u8s8_gemm_max_range(avx2_tag) noexcept { return 6; }
 /// one vpmaddwd: three multiply-pipe instructions per 64 products instead of four.
 template <std::size_t Rows, int Range>
 inline void u8s8_micro_kernel(avx2_tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* panel,
-                              std::size_t quads, const std::int32_t* column_offsets, std::int32_t* c, std::size_t ldc,
-                              std::size_t cols) noexcept {
+                              std::size_t quads, std::int32_t zero_point, const std::int32_t* weight_sums,
+                              std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
   static_assert(Rows >= 1 && Rows <= 6, "pot: an AVX2 uint8 x int8 GEMM tile has 1 to 6 rows");
   static_assert(Range <= 6, "pot: vpmaddubsw needs |w| <= 64");
   constexpr bool pair_add = Range <= 5;
@@ -98,8 +98,9 @@ inline void u8s8_micro_kernel(avx2_tag, const std::uint8_t* u, std::size_t lda, 
   }
   for (std::size_t m = 0; m < Rows; ++m)
     for (std::size_t n = 0; n < cols; ++n)
-      c[m * ldc + n] = static_cast<std::int32_t>(static_cast<std::uint32_t>(tile[m][n]) +
-                                                 static_cast<std::uint32_t>(column_offsets[n]));
+      c[m * ldc + n] = static_cast<std::int32_t>(static_cast<std::uint32_t>(tile[m][n]) -
+                                                 static_cast<std::uint32_t>(zero_point) *
+                                                     static_cast<std::uint32_t>(weight_sums[n]));
 }
 
 /// \brief The int16 tile: 12 accumulators, per k pair two weight loads, one broadcast of

@@ -30,26 +30,24 @@ constexpr int u8s8_gemm_max_range(avx512_tag) noexcept { return 7; }
 
 namespace detail_avx512 {
 
-/// Stores the accumulators' first `cols` columns into C (masked at the edge): plus the
-/// 32 `offsets` of the panel's columns when given, or added to C shifted left by `Shift`
-/// when `Add`.
-template <std::size_t Rows, bool Add, int Shift>
-inline void store_tile(const __m512i (&acc)[Rows][2], const std::int32_t* offsets, std::int32_t* c, std::size_t ldc,
-                       std::size_t cols) noexcept {
+/// Stores the accumulators' first `cols` columns into C (masked at the edge), less
+/// `zero_point` times the panel's 32 `weight_sums` when given.
+template <std::size_t Rows>
+inline void store_tile(const __m512i (&acc)[Rows][2], std::int32_t zero_point, const std::int32_t* weight_sums,
+                       std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
   const __mmask16 low = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
   const __mmask16 high = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
-  const __m512i offset_low = offsets != nullptr ? _mm512_loadu_si512(offsets) : _mm512_setzero_si512();
-  const __m512i offset_high = offsets != nullptr ? _mm512_loadu_si512(offsets + 16) : _mm512_setzero_si512();
+  const __m512i minus_zero_point = _mm512_set1_epi32(-zero_point);
+  const __m512i offset_low = weight_sums != nullptr ? _mm512_mullo_epi32(minus_zero_point, _mm512_loadu_si512(weight_sums))
+                                                    : _mm512_setzero_si512();
+  const __m512i offset_high = weight_sums != nullptr
+                                  ? _mm512_mullo_epi32(minus_zero_point, _mm512_loadu_si512(weight_sums + 16))
+                                  : _mm512_setzero_si512();
 #pragma GCC unroll 12
   for (std::size_t m = 0; m < Rows; ++m) {
     std::int32_t* row = c + m * ldc;
-    __m512i first = _mm512_add_epi32(acc[m][0], offset_low), second = _mm512_add_epi32(acc[m][1], offset_high);
-    if constexpr (Add) {
-      first = _mm512_add_epi32(_mm512_maskz_loadu_epi32(low, row), _mm512_slli_epi32(first, Shift));
-      second = _mm512_add_epi32(_mm512_maskz_loadu_epi32(high, row + 16), _mm512_slli_epi32(second, Shift));
-    }
-    _mm512_mask_storeu_epi32(row, low, first);
-    _mm512_mask_storeu_epi32(row + 16, high, second);
+    _mm512_mask_storeu_epi32(row, low, _mm512_add_epi32(acc[m][0], offset_low));
+    _mm512_mask_storeu_epi32(row + 16, high, _mm512_add_epi32(acc[m][1], offset_high));
   }
 }
 
@@ -83,15 +81,39 @@ inline __m512i broadcast4(const void* p) noexcept {
 }  // namespace detail_avx512
 
 /// \brief The uint8 x int8 tile: per quad two 64-byte weight loads, one broadcast of 4
-/// activation bytes per row, two vpdpbusd per row.
+/// activation bytes per row, two vpdpbusd per row. With range 7 the listed quads'
+/// `sum u` over the +128 weights (`corrections`) go first into the same accumulators,
+/// the same instructions per quad, and are shifted left by 8 (times 256) before the
+/// products add to them; the tile is stored once, with the zero point's offsets.
 template <std::size_t Rows, int Range>
 inline void u8s8_micro_kernel(avx512_tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* panel,
-                              std::size_t quads, const std::int32_t* column_offsets, std::int32_t* c, std::size_t ldc,
-                              std::size_t cols) noexcept {
+                              std::size_t quads, std::int32_t zero_point, const std::int32_t* weight_sums,
+                              std::int32_t* c, std::size_t ldc, std::size_t cols,
+                              u8s8_corrections corrections = {}) noexcept {
   static_assert(Rows >= 1 && Rows <= 12, "pot: an AVX-512 GEMM tile has 1 to 12 rows");
   __m512i acc[Rows][2];
 #pragma GCC unroll 12
   for (auto& row : acc) row[0] = row[1] = _mm512_setzero_si512();
+  if constexpr (Range == 7) {
+    if (corrections.count != 0) {
+      for (std::size_t j = 0; j < corrections.count; ++j) {
+        const std::int8_t* marks = corrections.indicators + 128 * j;
+        const __m512i w0 = _mm512_loadu_si512(marks), w1 = _mm512_loadu_si512(marks + 64);
+        const std::size_t offset = 4 * std::size_t{corrections.quad_index[j]};
+#pragma GCC unroll 12
+        for (std::size_t m = 0; m < Rows; ++m) {
+          const __m512i x = detail_avx512::broadcast4(u + m * lda + offset);
+          detail_avx512::dpbusd_in_place(acc[m][0], x, w0);
+          detail_avx512::dpbusd_in_place(acc[m][1], x, w1);
+        }
+      }
+#pragma GCC unroll 12
+      for (auto& row : acc) {
+        row[0] = _mm512_slli_epi32(row[0], 8);
+        row[1] = _mm512_slli_epi32(row[1], 8);
+      }
+    }
+  }
   for (std::size_t q = 0; q < quads; ++q, panel += 128) {
     const __m512i w0 = _mm512_loadu_si512(panel), w1 = _mm512_loadu_si512(panel + 64);
 #pragma GCC unroll 12
@@ -101,31 +123,7 @@ inline void u8s8_micro_kernel(avx512_tag, const std::uint8_t* u, std::size_t lda
       detail_avx512::dpbusd_in_place(acc[m][1], x, w1);
     }
   }
-  detail_avx512::store_tile<Rows, false, 0>(acc, column_offsets, c, ldc, cols);
-}
-
-/// \brief Adds `256 * sum_j sum_i u[m * lda + 4 q_j + i] * indicator_j(n, i)` to the C
-/// tile, over the `count` quads `quad_index[j]` of a panel whose weight +128 was stored
-/// as -128; `indicators` holds, per listed quad, the quad-interleaved 0/1 bytes that
-/// mark those weights.
-template <std::size_t Rows>
-inline void u8s8_correction_kernel(avx512_tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* indicators,
-                                   const std::uint32_t* quad_index, std::size_t count, std::int32_t* c,
-                                   std::size_t ldc, std::size_t cols) noexcept {
-  __m512i acc[Rows][2];
-#pragma GCC unroll 12
-  for (auto& row : acc) row[0] = row[1] = _mm512_setzero_si512();
-  for (std::size_t j = 0; j < count; ++j, indicators += 128) {
-    const __m512i w0 = _mm512_loadu_si512(indicators), w1 = _mm512_loadu_si512(indicators + 64);
-    const std::size_t offset = 4 * std::size_t{quad_index[j]};
-#pragma GCC unroll 12
-    for (std::size_t m = 0; m < Rows; ++m) {
-      const __m512i x = detail_avx512::broadcast4(u + m * lda + offset);
-      detail_avx512::dpbusd_in_place(acc[m][0], x, w0);
-      detail_avx512::dpbusd_in_place(acc[m][1], x, w1);
-    }
-  }
-  detail_avx512::store_tile<Rows, true, 8>(acc, nullptr, c, ldc, cols);
+  detail_avx512::store_tile<Rows>(acc, zero_point, weight_sums, c, ldc, cols);
 }
 
 /// \brief The int16 tile: per k pair two 64-byte weight loads, one broadcast of an
@@ -146,7 +144,7 @@ inline void s16_micro_kernel(avx512_tag, const std::int16_t* a, std::size_t lda,
       detail_avx512::dpwssd_in_place(acc[m][1], x, w1);
     }
   }
-  detail_avx512::store_tile<Rows, false, 0>(acc, nullptr, c, ldc, cols);
+  detail_avx512::store_tile<Rows>(acc, 0, nullptr, c, ldc, cols);
 }
 
 }  // namespace pot::simd

@@ -27,19 +27,21 @@ constexpr pot_gemm_shape s16_gemm_shape(portable_tag) noexcept { return {16, 6, 
 /// \brief The widest exponent range the uint8 x int8 kernel takes: |w| <= 64.
 constexpr int u8s8_gemm_max_range(portable_tag) noexcept { return 6; }
 
-/// \brief `c[m * ldc + n] = sum_k u[m * lda + k] * w(n, k)` for m < `Rows` and n < `cols`
-/// (<= the panel's rows), over `quads` groups of 4 k of the quad-interleaved `panel`;
-/// sums wrap modulo 2^32 (callers bound K so that the exact results fit). `Range` is the
-/// weights' exponent range (some bodies use its headroom).
+/// \brief `c[m * ldc + n] = sum_k (u[m * lda + k] - zero_point) * w(n, k)` for m < `Rows`
+/// and n < `cols` (<= the panel's rows), over `quads` groups of 4 k of the
+/// quad-interleaved `panel`, `weight_sums[n]` holding `sum_k w(n, k)` (through which the
+/// bodies apply the zero point, one multiply per column); sums wrap modulo 2^32 (callers
+/// bound K so that the exact results fit). `Range` is the weights' exponent range (some
+/// bodies use its headroom).
 template <std::size_t Rows, int Range>
 inline void u8s8_micro_kernel(portable_tag tag, const std::uint8_t* u, std::size_t lda, const std::int8_t* panel,
-                              std::size_t quads, const std::int32_t* column_offsets, std::int32_t* c, std::size_t ldc,
-                              std::size_t cols) noexcept {
+                              std::size_t quads, std::int32_t zero_point, const std::int32_t* weight_sums,
+                              std::int32_t* c, std::size_t ldc, std::size_t cols) noexcept {
   constexpr std::size_t panel_rows = u8s8_gemm_shape(portable_tag{}).panel_rows;
   (void)tag;
   for (std::size_t m = 0; m < Rows; ++m)
     for (std::size_t n = 0; n < cols; ++n) {
-      auto sum = static_cast<std::uint32_t>(column_offsets[n]);
+      auto sum = 0u - static_cast<std::uint32_t>(zero_point) * static_cast<std::uint32_t>(weight_sums[n]);
       for (std::size_t q = 0; q < quads; ++q)
         for (std::size_t i = 0; i < 4; ++i)
           sum += static_cast<std::uint32_t>(std::int32_t{u[m * lda + 4 * q + i]} * panel[(q * panel_rows + n) * 4 + i]);
