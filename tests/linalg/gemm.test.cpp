@@ -194,6 +194,8 @@ TEST_CASE("float gemm applies alpha and beta") {
         check_against_reference<float>(ta, tb, 65, 17, 300, -0.5F, 1.0F, 0, execution{2});
         check_against_reference<float>(ta, tb, 63, 3, 17, 2.0F, -2.5F, 0, execution{2});
         check_against_reference<float>(ta, tb, 3, 63, 1, 0.25F, 3.0F, 0, execution{1});
+        // One row (a Linear's decode step: dot products when B is transposed).
+        check_against_reference<float>(ta, tb, 1, 1000, 700, -0.5F, 1.5F, 0, execution{2});
       }
     }
   });
@@ -203,8 +205,10 @@ TEST_CASE("float gemm with beta 0 overwrites a NaN-filled C") {
   pot::test::for_each_supported_isa([&](pot::simd::isa) {
     for (transpose ta : both)
       for (transpose tb : both)
-        for (std::size_t K : {1U, 17U, 500U})
+        for (std::size_t K : {1U, 17U, 500U}) {
           check_against_reference<float>(ta, tb, 65, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
+          check_against_reference<float>(ta, tb, 1, 63, K, 1.5F, 0.0F, 0, execution{2}, true);
+        }
   });
 }
 
@@ -253,7 +257,7 @@ TEST_CASE("gemm results are bitwise identical for 1, 2 and 3 threads, with or wi
     struct shape { std::size_t M, N, K; };
     // Split over rows (M >= N) and over columns (N > M); K spans several K blocks and M
     // several row blocks, so thread chunks start inside blocks.
-    const shape shapes[] = {{301, 97, 517}, {61, 1100, 400}, {1000, 40, 330}};
+    const shape shapes[] = {{301, 97, 517}, {61, 1100, 400}, {1000, 40, 330}, {1, 6000, 2000}};
     for (const shape& s : shapes) {
       for (transpose ta : both) {
         for (transpose tb : both) {

@@ -15,6 +15,7 @@
 #include "pot/linalg/gemm_arguments.hpp"
 #include "pot/linalg/gemm_reference.hpp"
 #include "pot/linalg/parallel_for.hpp"
+#include "pot/simd/float_dot.hpp"
 #include "pot/simd/gemm_micro_kernel.hpp"
 #include "pot/simd/transpose_lines.hpp"
 
@@ -233,6 +234,11 @@ inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 22;
 /// small to pay for them. Each C element is summed in the same order whatever the
 /// thread count, so results are bitwise independent of \p settings.
 ///
+/// A float product of one row of A by a transposed B (M = 1, `tb == transpose::yes`: a
+/// Linear applied to one token) takes dot products instead, one per column of C, which
+/// read B once in place; they sum in another order than the tiles, so such a row can
+/// differ from the same row of a larger product by float rounding.
+///
 /// Every other T (long double, autodiff variables, ...) runs gemm_reference on the
 /// calling thread: an autodiff variable records onto its own thread's tape.
 ///
@@ -260,6 +266,19 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
             ? static_cast<unsigned>(useful_threads) : thread_count(settings);
     const execution chunking = with_threads(settings, threads);
     simd::dispatch([&](auto isa) {
+      if constexpr (std::is_same_v<T, float>) {
+        if (M == 1 && ta == transpose::no && tb == transpose::yes) {
+          // One row times row-major weights, a Linear's decode step: one dot product per
+          // output reads B once, where packing B into panels would read and write it all.
+          parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+            for (std::size_t n = first; n < last; ++n) {
+              const float product = alpha * simd::dot_float(isa, A, B + n * ldb, K);
+              C[n] = beta == 0.0f ? product : product + beta * C[n];
+            }
+          }, chunking);
+          return;
+        }
+      }
       if constexpr (std::is_same_v<decltype(isa), simd::portable_tag> && !detail::has_simd) {
         gemm_reference(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
       } else {
