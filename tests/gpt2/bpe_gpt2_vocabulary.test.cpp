@@ -112,6 +112,9 @@ TEST_CASE("the real GPT-2 vocabulary loads and encodes known ids") {
   CHECK(bpe.decode(ids{50256}) == "<|endoftext|>");
   CHECK(bpe.encode("<|endoftext|>") == ids{27, 91, 437, 1659, 5239, 91, 29});
   CHECK(bpe.decode(ids{15496, 995}) == "Hello world");
+  // The vocabulary's fingerprint (bpe_tokenizer.hpp), computed from OpenAI's files in
+  // Python from its definition: checkpoints of GPT-2 BPE models record it.
+  CHECK(bpe.fingerprint() == "d04173010a141abb");
 }
 
 TEST_CASE("the C++ encoder gives the JavaScript encoder's ids for every test text") {
