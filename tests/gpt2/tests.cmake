@@ -21,9 +21,11 @@ set(gpt2_launcher "")
 foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
   string(APPEND gpt2_launcher "'${word}' ")
 endforeach()
-target_compile_definitions(test.gpt2.command_line PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
-  POT_GPT2_LAUNCHER="${gpt2_launcher}")
-add_dependencies(test.gpt2.command_line gpt2)
+foreach(name IN ITEMS command_line bpe_subcommands hugging_face_files)
+  target_compile_definitions(test.gpt2.${name} PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
+    POT_GPT2_LAUNCHER="${gpt2_launcher}")
+  add_dependencies(test.gpt2.${name} gpt2)
+endforeach()
 
 # Runs /usr/bin/python3 with numpy when it is there; otherwise the test prints that it
 # skipped, and ctest reports it as skipped (not passed), which CI counts as a failure.
