@@ -27,6 +27,7 @@ int run_qat(arguments& args);
 int run_infer(arguments& args);
 int run_paper(arguments& args);
 int run_speed(arguments& args);
+int run_tokenize(arguments& args);
 
 /// \brief A float training run as `gpt2 train` performs it.
 struct training_session {

@@ -21,6 +21,7 @@
 
 namespace {
 
+using gpt2_test::number_after;
 using gpt2_test::program_run;
 using gpt2_test::run_gpt2;
 using ids = std::vector<std::int32_t>;
@@ -59,12 +60,6 @@ struct bpe_fixture {
 
   [[nodiscard]] gpt2::bpe_tokenizer tokenizer() const { return gpt2::bpe_tokenizer::from_directory(vocab); }
 };
-
-double number_after(const std::string& text, const std::string& label) {
-  const std::size_t at = text.find(label);
-  REQUIRE_MESSAGE(at != std::string::npos, "no \"" << label << "\" in: " << text);
-  return std::stod(text.substr(at + label.size()));
-}
 
 }  // namespace
 
@@ -222,4 +217,46 @@ TEST_CASE("a BPE model without its vocabulary, or with another, and a char model
   CHECK(char_vocab.exit_code == 1);
   CHECK(char_vocab.err == "gpt2 eval: pot: " + char_model +
                               ": the model was trained with the char tokenizer stored in it, not --tokenizer gpt2\n");
+}
+
+TEST_CASE("gpt2 tokenize: ids of a file or standard input, and --decode gives the bytes back") {
+  const gpt2_test::temporary_directory dir;
+  const std::string vocab = (dir / "vocab").string();
+  gpt2_test::write_byte_vocabulary(vocab);
+  const std::string text = corpus_text();
+  std::ofstream(dir / "text.txt", std::ios::binary) << text;
+  std::ofstream(dir / "hand.txt", std::ios::binary) << "the cat!";
+
+  // By hand: "the" 257, " cat" 262, "!" 33.
+  program_run run = run_gpt2(dir, "tokenize --vocab " + vocab + " --data " + (dir / "hand.txt").string());
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out == "257 262 33\n");
+  run = run_gpt2(dir, "tokenize --tokenizer gpt2 --vocab " + vocab + " < " + (dir / "hand.txt").string());
+  CHECK(run.out == "257 262 33\n");
+
+  run = run_gpt2(dir, "tokenize --vocab " + vocab + " --data " + (dir / "text.txt").string());
+  REQUIRE(run.exit_code == 0);
+  std::ofstream(dir / "ids.txt", std::ios::binary) << run.out;
+  run = run_gpt2(dir, "tokenize --vocab " + vocab + " --decode --data " + (dir / "ids.txt").string());
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.out == text);
+
+  std::ofstream(dir / "bad_ids.txt", std::ios::binary) << "257 262\n-1 33";
+  run = run_gpt2(dir, "tokenize --vocab " + vocab + " --decode --data " + (dir / "bad_ids.txt").string());
+  CHECK(run.exit_code == 1);
+  CHECK(run.err == "gpt2 tokenize: pot: " + (dir / "bad_ids.txt").string() + ": word 3 (\"-1\") is not a token id\n");
+  std::ofstream(dir / "big_id.txt", std::ios::binary) << "263";
+  run = run_gpt2(dir, "tokenize --vocab " + vocab + " --decode --data " + (dir / "big_id.txt").string());
+  CHECK(run.err == "gpt2 tokenize: pot: " + (dir / "big_id.txt").string() +
+                       ": word 1, id 263, is not in the vocabulary of 263 tokens\n");
+  std::ofstream(dir / "latin1.txt", std::ios::binary) << "caf\xE9";
+  run = run_gpt2(dir, "tokenize --vocab " + vocab + " --data " + (dir / "latin1.txt").string());
+  CHECK(run.exit_code == 1);
+  CHECK(run.err == "gpt2 tokenize: pot: " + (dir / "latin1.txt").string() + ": invalid UTF-8 at byte offset 3 (truncated sequence)\n");
+  CHECK(run.out.empty());
+  run = run_gpt2(dir, "tokenize --tokenizer char --data " + (dir / "hand.txt").string());
+  CHECK(run.err ==
+        "gpt2 tokenize: pot: tokenize needs --tokenizer gpt2 --vocab DIR (a char tokenizer lives in its model)\n");
+  run = run_gpt2(dir, "tokenize --vocab " + (dir / "none").string());
+  CHECK(run.err.find("gpt2 tokenize: pot: " + (dir / "none").string() + ": not a directory") == 0);
 }

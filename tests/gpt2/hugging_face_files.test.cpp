@@ -20,6 +20,7 @@
 
 namespace {
 
+using gpt2_test::number_after;
 using gpt2_test::program_run;
 using gpt2_test::run_gpt2;
 
@@ -40,12 +41,6 @@ std::vector<float> random_parameters() {
     if (p.name.find("ln_") != std::string::npos && p.name.ends_with(".weight"))
       for (std::size_t i = 0; i < p.size; ++i) values[p.offset + i] += 1.0f;
   return values;
-}
-
-double number_after(const std::string& text_out, const std::string& label) {
-  const std::size_t at = text_out.find(label);
-  REQUIRE_MESSAGE(at != std::string::npos, "no \"" << label << "\" in: " << text_out);
-  return std::stod(text_out.substr(at + label.size()));
 }
 
 /// The whole-text loss by another route: each target t is predicted by one forward over

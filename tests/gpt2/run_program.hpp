@@ -38,4 +38,11 @@ inline program_run run_gpt2(const temporary_directory& dir, const std::string& a
   return {WEXITSTATUS(status), read_all(dir / "stdout"), read_all(dir / "stderr")};
 }
 
+/// \brief The number printed right after \p label in \p output.
+inline double number_after(const std::string& output, const std::string& label) {
+  const std::size_t at = output.find(label);
+  REQUIRE_MESSAGE(at != std::string::npos, "no \"" << label << "\" in: " << output);
+  return std::stod(output.substr(at + label.size()));
+}
+
 }  // namespace gpt2_test

@@ -21,7 +21,7 @@ set(gpt2_launcher "")
 foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
   string(APPEND gpt2_launcher "'${word}' ")
 endforeach()
-foreach(name IN ITEMS command_line bpe_subcommands hugging_face_files)
+foreach(name IN ITEMS command_line bpe_subcommands hugging_face_files bpe_gpt2_vocabulary)
   target_compile_definitions(test.gpt2.${name} PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
     POT_GPT2_LAUNCHER="${gpt2_launcher}")
   add_dependencies(test.gpt2.${name} gpt2)
