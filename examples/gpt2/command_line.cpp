@@ -106,7 +106,7 @@ model_request read_model_request(arguments& args) {
   const auto kind = args.optional_text("tokenizer");
   const auto vocabulary = args.optional_text("vocab");
   request.tokenizer = tokenizer_request::parse(kind, vocabulary);
-  if (const auto heads = args.optional_text("n-head")) {
+  if (args.optional_text("n-head")) {
     request.n_head = args.count("n-head", 0, max_heads);
     if (request.n_head == 0) throw std::invalid_argument("pot: --n-head must be > 0");
   }
@@ -144,8 +144,9 @@ val_options read_val_options(arguments& args, const std::string& command) {
 }
 
 std::string read_corpus(const std::string& data) {
-  std::string bytes = data == "fortunes" ? read_fortunes_corpus() : read_file_bytes(data);
-  static_cast<void>(decode_utf8(bytes, data == "fortunes" ? "the fortunes corpus" : data));  // names bad UTF-8
+  if (data != "fortunes") return read_utf8_text_file(data);
+  std::string bytes = read_fortunes_corpus();
+  static_cast<void>(decode_utf8(bytes, "the fortunes corpus"));  // names the offset of invalid UTF-8
   return bytes;
 }
 
