@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -219,11 +220,41 @@ std::string vocabulary_problem(const std::map<std::string, std::int32_t>& encode
 
 }  // namespace
 
+namespace {
+
+/// FNV-1a, 64 bits, over length-prefixed strings (a token may hold any byte, NUL too).
+class fnv1a {
+ public:
+  void add(std::string_view text) {
+    std::uint64_t length = text.size();
+    for (int i = 0; i < 8; ++i, length >>= 8) add_byte(static_cast<std::uint8_t>(length & 0xFFu));
+    for (const char c : text) add_byte(static_cast<std::uint8_t>(c));
+  }
+  [[nodiscard]] std::string hex() const {
+    char digits[17];
+    std::snprintf(digits, sizeof digits, "%016llx", static_cast<unsigned long long>(hash_));
+    return digits;
+  }
+
+ private:
+  void add_byte(std::uint8_t byte) { hash_ = (hash_ ^ byte) * 0x100000001B3u; }
+  std::uint64_t hash_ = 0xCBF29CE484222325u;
+};
+
+}  // namespace
+
 bpe_tokenizer::bpe_tokenizer(const std::map<std::string, std::int32_t>& encoder,
                              std::vector<std::pair<std::string, std::string>> merges)
     : encoder_(encoder.begin(), encoder.end()) {
   const std::string problem = vocabulary_problem(encoder, token_bytes_);
   if (!problem.empty()) throw std::invalid_argument("pot: BPE vocabulary: " + problem);
+  fnv1a hash;
+  for (const std::string& bytes : token_bytes_) hash.add(bytes);
+  for (const auto& [left, right] : merges) {
+    hash.add(left);
+    hash.add(right);
+  }
+  fingerprint_ = hash.hex();
   for (std::size_t rank = 0; rank < merges.size(); ++rank) {
     const auto [place, inserted] = merge_ranks_.emplace(std::move(merges[rank]), rank);
     if (!inserted) {

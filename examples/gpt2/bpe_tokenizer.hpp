@@ -58,6 +58,12 @@ class bpe_tokenizer {
   /// \brief Number of tokens in encoder.json.
   [[nodiscard]] std::size_t vocab_size() const noexcept { return token_bytes_.size(); }
 
+  /// \brief 16 hex digits that identify the vocabulary: FNV-1a (64 bits) over every
+  /// token's bytes in id order and every merge in rank order. The same for OpenAI's
+  /// encoder.json + vocab.bpe and Hugging Face's vocab.json + merges.txt of one
+  /// vocabulary; a checkpoint records it to refuse another vocabulary of the same size.
+  [[nodiscard]] const std::string& fingerprint() const noexcept { return fingerprint_; }
+
   /// \brief Token ids of UTF-8 \p text.
   /// \throws std::runtime_error for invalid UTF-8; std::invalid_argument naming a symbol
   ///   that encoder.json lacks
@@ -74,6 +80,7 @@ class bpe_tokenizer {
   std::unordered_map<std::string, std::int32_t> encoder_;  // token (byte symbols) -> id
   std::vector<std::string> token_bytes_;                   // id -> the token's bytes
   std::map<std::pair<std::string, std::string>, std::size_t> merge_ranks_;
+  std::string fingerprint_;
 };
 
 }  // namespace gpt2

@@ -55,6 +55,7 @@ int run_demo(arguments& args) {
   const training_outcome outcome = run_training(session);
   loaded_model loaded = load_model(outcome.model_path, qat.batch_size, 0, session.execution);
   const std::size_t T = loaded.model->config().block_size;
+  qat.sequence_length = T;
   const token_split split = corpus_split(session.data, loaded.tokenizer);
   std::cout << "\n== PTQ to 4bit-E7-log-clamp (pot<4,0,7>), uint8 activations ==\n";
   fake_quant_hooks hooks(loaded.model->config(), quantization_options{});
@@ -66,7 +67,7 @@ int run_demo(arguments& args) {
                                          hooks.activation_parameters(), loaded.metadata);
   save_packed_model(session.out_directory / "model-pot.safetensors", packed);
   std::cout << "\n== integer shift inference vs fake-quant ==\n";
-  const path_comparison paths = compare_paths(packed, split.val, qat.batch_size, qat.eval_batches, session.execution);
+  const path_comparison paths = compare_paths(packed, split.val, qat.batch_size, T, qat.eval_batches, session.execution);
 
   std::cout << "\nFP32  val loss " << outcome.val_loss << "  perplexity " << std::exp(outcome.val_loss) << "\n"
             << "PTQ   val loss " << ptq_loss << "  perplexity " << std::exp(ptq_loss) << "\n"

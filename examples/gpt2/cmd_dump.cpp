@@ -12,10 +12,10 @@ namespace gpt2 {
 
 namespace {
 
-constexpr const char* usage = R"(usage: gpt2 dump --model FILE --batch FILE --out FILE [--threads N]
+constexpr const char* usage = R"(usage: gpt2 dump --model FILE --batch FILE --out FILE [options]
 
-Runs one forward and backward pass of a float checkpoint (any GPT-2 safetensors file with
-n_head in its metadata) on a token batch and writes a safetensors file with
+Runs one forward and backward pass of a float checkpoint (any GPT-2 safetensors file:
+`gpt2 train`'s or Hugging Face's) on a token batch and writes a safetensors file with
   loss              F32 scalar (mean cross-entropy)
   logits            F32 (B, T, V)
   grad.<name>       F32 gradient of every parameter, named and shaped as in the checkpoint
@@ -25,6 +25,9 @@ n_head in its metadata) on a token batch and writes a safetensors file with
   --model FILE      model.safetensors
   --batch FILE      safetensors with I32 or I64 tensors "inputs" and "targets", both (B, T)
   --out FILE        where to write (atomically)
+  --logits-only     the forward pass only: loss and logits, no gradients
+  --n-head N        heads of a file without config (default n_embd / 64, as GPT-2's)
+  --threads N       default: every hardware thread
 )";
 
 std::vector<std::int32_t> token_tensor(const safetensors_file& file, const std::string& path,
@@ -57,12 +60,16 @@ int run_dump(arguments& args) {
   const auto model_path = args.optional_text("model");
   const auto batch_path = args.optional_text("batch");
   const auto out_path = args.optional_text("out");
+  const bool logits_only = args.flag("logits-only");
+  const model_request request = read_model_request(args);
   const auto execution = threads_option(args);
   args.finish();
   if (!model_path || !batch_path || !out_path)
     throw std::invalid_argument("pot: dump needs --model, --batch and --out (see --help)");
 
-  const gpt2_checkpoint checkpoint = load_gpt2_checkpoint(*model_path);
+  if (request.tokenizer.requested_kind())
+    throw std::invalid_argument("pot: dump reads token ids; it takes no --tokenizer or --vocab");
+  const gpt2_checkpoint checkpoint = load_gpt2_checkpoint(*model_path, request.n_head);
   const safetensors_file batch = read_safetensors(*batch_path);
   std::vector<std::size_t> shape;
   const auto inputs = token_tensor(batch, *batch_path, "inputs", shape);
@@ -77,14 +84,14 @@ int run_dump(arguments& args) {
   gpt2_model<float> model(checkpoint.config, B, T, execution);
   model.load_parameters(checkpoint.parameters);
   const float loss = model.forward(inputs, targets, B, T);
-  model.backward();
+  if (!logits_only) model.backward();
 
   safetensors_file out;
   out.metadata["model"] = *model_path;
   out.metadata["batch"] = *batch_path;
   out.tensors.push_back(make_f32_tensor("loss", {}, std::span(&loss, 1)));
   out.tensors.push_back(make_f32_tensor("logits", {B, T, checkpoint.config.vocab_size}, model.logits()));
-  for (const parameter_tensor& p : model.parameter_tensors()) {
+  for (const parameter_tensor& p : logits_only ? std::span<const parameter_tensor>() : model.parameter_tensors()) {
     const auto gradient = model.gradients().subspan(p.offset, p.size);
     std::vector<float> stored(gradient.begin(), gradient.end());
     if (p.transposed) {  // buffer (OC, C) -> Hugging Face Conv1D [C, OC]
@@ -97,7 +104,7 @@ int run_dump(arguments& args) {
   }
   write_safetensors(*out_path, out);
   std::cout << "loss " << loss << " on a " << B << " x " << T << " batch; wrote logits and "
-            << model.parameter_tensors().size() << " gradients to " << *out_path << "\n";
+            << out.tensors.size() - 2 << " gradients to " << *out_path << "\n";
   return 0;
 }
 

@@ -18,23 +18,26 @@ namespace gpt2 {
 
 namespace {
 
-constexpr const char* usage = R"(usage: gpt2 generate --model FILE [options]
+std::string usage() {
+  return std::string(R"(usage: gpt2 generate --model FILE [options]
 
 Samples text from a float checkpoint, one token at a time with a KV cache: the prompt
 runs once, then each new token is one decode step over the cached keys and values. When
 the context reaches block_size tokens, its last block_size / 2 run again as a new
 prompt. A packed model runs through the integer path (as `gpt2 infer`).
 
-  --model FILE         model.safetensors written by `gpt2 train`, or a packed model
-                       written by `gpt2 quantize` / `gpt2 qat`
-  --prompt TEXT        starting text (default: a newline); every character must be in
-                       the model's vocabulary
-  --tokens 300         number of tokens to sample
-  --temperature 0.8    divides the logits; 0 picks the most likely token
-  --top-k 200          sample among the k most likely tokens (0: all)
-  --seed 1337          sampling seed
-  --threads N          default: every hardware thread
+  --model FILE           model.safetensors (written by `gpt2 train`, or Hugging Face's),
+                         or a packed model written by `gpt2 quantize` / `gpt2 qat`
+  --prompt TEXT          starting text (default: a newline); for a char model every
+                         character must be in its vocabulary
+  --tokens 300           number of tokens to sample
+  --temperature 0.8      divides the logits; 0 picks the most likely token
+  --top-k 200            sample among the k most likely tokens (0: all)
+  --seed 1337            sampling seed
+)") + model_options_help +
+         R"(  --threads N            default: every hardware thread
 )";
+}
 
 // Prints \p prompt and then \p tokens tokens sampled from \p model one at a time. The
 // prompt's last block_size tokens are run once (a prefill into the KV cache), then each
@@ -42,9 +45,9 @@ prompt. A packed model runs through the integer path (as `gpt2 infer`).
 // tokens are run again as a new prefill: GPT-2's learned position embeddings cannot be
 // shifted, so this is what keeps a long generation from recomputing the whole window
 // for every token.
-void sample_text(gpt2_model<float>& model, const char_tokenizer& tokenizer, const std::string& prompt,
+void sample_text(gpt2_model<float>& model, const text_tokenizer& tokenizer, const std::string& prompt,
                  std::size_t tokens, double temperature, std::size_t top_k, splitmix64& random) {
-  std::vector<std::int32_t> context = tokenizer.encode_utf8(prompt);
+  std::vector<std::int32_t> context = tokenizer.encode(prompt);
   if (context.empty()) throw std::invalid_argument("pot: --prompt must not be empty");
   const std::size_t block = model.config().block_size;
   const std::size_t V = model.config().vocab_size;
@@ -76,7 +79,7 @@ void sample_text(gpt2_model<float>& model, const char_tokenizer& tokenizer, cons
 
 int run_generate(arguments& args) {
   if (args.help()) {
-    std::cout << usage;
+    std::cout << usage();
     return 0;
   }
   const auto model_path = args.optional_text("model");
@@ -85,14 +88,17 @@ int run_generate(arguments& args) {
   const double temperature = args.real("temperature", 0.8);
   const std::size_t top_k = args.count("top-k", 200);
   splitmix64 random(args.seed("seed", 1337));
+  const model_request request = read_model_request(args);
   const auto execution = threads_option(args);
   args.finish();
   if (!model_path) throw std::invalid_argument("pot: generate needs --model FILE (see --help)");
   if (temperature < 0) throw std::invalid_argument("pot: --temperature must be >= 0");
 
   if (is_packed_model_file(*model_path)) {
+    require_no_n_head(request);
     const packed_model packed = load_packed_model(*model_path);
-    const char_tokenizer tokenizer = packed_tokenizer(packed);
+    const text_tokenizer tokenizer =
+        stored_tokenizer(packed.metadata, packed.config.vocab_size, *model_path, request.tokenizer);
     const std::unique_ptr<gpt2_model<float>> model =
         make_packed_float_model(packed, 1, packed.config.block_size, execution);
     integer_hooks integer(packed, execution);
@@ -102,7 +108,7 @@ int run_generate(arguments& args) {
     model->set_linear_hooks(nullptr);
     return 0;
   }
-  loaded_model loaded = load_model(*model_path, 1, 0, execution);
+  loaded_model loaded = load_model(*model_path, 1, 0, execution, request);
   std::cerr << "generate: float checkpoint, float path\n";
   sample_text(*loaded.model, loaded.tokenizer, prompt, tokens, temperature, top_k, random);
   return 0;

@@ -10,7 +10,8 @@ namespace gpt2 {
 
 namespace {
 
-constexpr const char* usage = R"(usage: gpt2 infer --model FILE [options]
+std::string usage() {
+  return std::string(R"(usage: gpt2 infer --model FILE [options]
 
 Runs a packed model (gpt2 quantize / qat) through the integer path: 8-bit activation
 codes, exact int32 shift/table products over the packed weights, one rescale in float;
@@ -22,17 +23,23 @@ and reports tokens/s of the float, fake-quant and integer forwards.
   --data fortunes|FILE   corpus whose last 10% is the val set (default: the model's)
   --batches 200          fixed val batches (seed 1234)
   --batch 12             sequences per batch
-  --threads N            default: every hardware thread
+  --sequence 64          tokens per sequence (the paper's; at most the block size)
+)") + tokenizer_options_help +
+         R"(  --threads N            default: every hardware thread
 )";
+}
 
 }  // namespace
 
 int run_infer(arguments& args) {
   if (args.help()) {
-    std::cout << usage;
+    std::cout << usage();
     return 0;
   }
-  report_packed_model(std::cout, read_val_options(args, "infer"));
+  const val_options options = read_val_options(args, "infer");
+  require_no_n_head(options.request);
+  report_packed_model(std::cout, options);
+  print_peak_memory(std::cout);
   return 0;
 }
 

@@ -19,21 +19,28 @@ namespace gpt2 {
 
 namespace {
 
-const std::string usage = R"(usage: gpt2 paper [options]
+std::string usage() {
+  return std::string(R"(usage: gpt2 paper [options]
 
 Trains a float model (or reuses --checkpoint), then for 3 bits E3, 4 bits E5 and 4 bits
 E7, each in log and linear rounding (clamp, per-tensor scale, uint8 activations): PTQ
 val loss, then QAT val loss, beside a float control fine-tuned for the same steps.
 Writes the "PoT quantization" section of --results and an SVG bar chart beside it.
 
-  --checkpoint FILE      float model to start from (else: train one into --out)
+  --checkpoint FILE      float model to start from (else: train one into --out), e.g.
+                         Hugging Face's GPT-2 124M with --tokenizer gpt2 --vocab DIR
+  --data fortunes|FILE   corpus, UTF-8 (default: the checkpoint's, or fortunes)
   --float-steps 2000     float training steps when no checkpoint is given
   --qat-steps 500        QAT steps, and the float control's extra steps
   --eval-batches 200     fixed val batches per val loss
+  --sequence 64          tokens per sequence of the batches of 12 (the paper's; at most
+                         the block size)
   --out DIR              trained model and the per-run packed models (default gpt2-paper)
   --results FILE         markdown file to update (default docs/results.md)
-  --threads N            default: every hardware thread
+)") + model_options_help +
+         R"(  --threads N            default: every hardware thread
 )";
+}
 
 struct paper_row {
   std::string name;
@@ -178,10 +185,11 @@ void update_results(const std::filesystem::path& path, const std::string& sectio
 
 int run_paper(arguments& args) {
   if (args.help()) {
-    std::cout << usage;
+    std::cout << usage();
     return 0;
   }
   const auto checkpoint = args.optional_text("checkpoint");
+  const auto data = args.optional_text("data");
   training_session session;
   session.out_directory = args.text("out", "gpt2-paper");
   session.options.steps = args.count("float-steps", session.options.steps);
@@ -189,21 +197,32 @@ int run_paper(arguments& args) {
   settings.steps = args.count("qat-steps", settings.steps);
   settings.eval_batches = args.count("eval-batches", settings.eval_batches);
   session.options.eval_batches = settings.eval_batches;
+  const std::size_t sequence = args.count("sequence", 0, max_sequence);
   const std::filesystem::path results = args.text("results", "docs/results.md");
+  const model_request request = read_model_request(args);
   session.execution = threads_option(args);
   args.finish();
-  const std::string command_line =
-      "gpt2 paper " + (checkpoint ? "--checkpoint " + portable_path(*checkpoint) : "--float-steps " + std::to_string(session.options.steps)) +
-      " --qat-steps " + std::to_string(settings.steps) + " --eval-batches " + std::to_string(settings.eval_batches) +
-      " --threads " + std::to_string(pot::linalg::thread_count(session.execution));
+  if (data) session.data = *data;
+  session.tokenizer = request.tokenizer;
+  std::string command_line =
+      "gpt2 paper " + (checkpoint ? "--checkpoint " + portable_path(*checkpoint) : "--float-steps " + std::to_string(session.options.steps));
+  if (data) command_line += " --data " + corpus_label(*data);
+  if (request.tokenizer.kind) command_line += " --tokenizer " + std::string(tokenizer_kind_name(*request.tokenizer.kind));
+  if (request.tokenizer.vocabulary) command_line += " --vocab " + portable_path(*request.tokenizer.vocabulary);
+  if (sequence != 0) command_line += " --sequence " + std::to_string(sequence);
+  command_line += " --qat-steps " + std::to_string(settings.steps) + " --eval-batches " +
+                  std::to_string(settings.eval_batches) + " --threads " +
+                  std::to_string(pot::linalg::thread_count(session.execution));
   const auto started = std::chrono::steady_clock::now();
 
   std::filesystem::create_directories(session.out_directory);
   const std::filesystem::path float_path =
       checkpoint ? std::filesystem::path(*checkpoint) : run_training(session).model_path;
-  loaded_model base = load_model(float_path, settings.batch_size, 0, session.execution);
-  const std::size_t T = base.model->config().block_size;
-  const std::string corpus = required_metadata(base.metadata, "corpus", float_path);
+  model_file file = read_model_file(float_path, request);
+  const std::string corpus = corpus_of(file.checkpoint.metadata, data, float_path);
+  settings.sequence_length = sequence_length(sequence, file.checkpoint.config.block_size);
+  const std::size_t T = settings.sequence_length;
+  loaded_model base = load_model(std::move(file), settings.batch_size, T, session.execution);
   const token_split split = corpus_split(corpus, base.tokenizer);
   const std::vector<float> float_parameters(base.model->parameters().begin(), base.model->parameters().end());
   const double float_loss = validation_loss(*base.model, split.val, settings.batch_size, T, settings.eval_batches);
@@ -227,7 +246,7 @@ int run_paper(arguments& args) {
       row.qat = fine_tune(*base.model, &hooks, split.train, split.val, settings, "QAT " + row.name);
       std::cout << "QAT " << row.name << ": val loss " << row.qat << "\n";
       const packed_model packed = pack_model(base.model->config(), base.model->parameters(), options,
-                                             hooks.activation_parameters(), base.metadata);
+                                             hooks.activation_parameters(), derived_metadata(base, corpus));
       save_packed_model(session.out_directory / ("qat-" + row.name + ".safetensors"), packed);
       if (max_exponent == 7)
         memory_saving = 1.0 - static_cast<double>(packed.packed_weight_bytes()) /
@@ -244,16 +263,17 @@ int run_paper(arguments& args) {
   const std::string corpus_name = corpus_label(corpus);
   write_atomically(svg_path, bar_chart_svg(rows, float_loss, control_loss, corpus_name));
 
-  // The reference's figures belong to its corpus: beside any other corpus they would
-  // compare losses of different texts.
-  const bool on_reference_corpus = corpus == reference_corpus;
+  // The reference's figures belong to its corpus and char tokenizer: beside any other
+  // they would compare losses of different token streams.
+  const bool on_reference_corpus =
+      corpus == reference_corpus && base.tokenizer.kind() == tokenizer_kind::character;
   const gpt2_config& config = base.model->config();
   std::ostringstream md;
   md << "## PoT quantization\n\n"
      << "The paper's tables on the corpus " << (on_reference_corpus ? "fortunes (the default)" : corpus_name)
      << ", a model of " << config.n_layer << " layers, " << config.n_head << " heads, " << config.n_embd
-     << " channels, block " << config.block_size << " (batch " << settings.batch_size
-     << "): every block Linear weight (attn c_attn, attn c_proj, mlp c_fc, mlp c_proj) in PoT, "
+     << " channels, block " << config.block_size << ", tokenizer " << base.tokenizer.description() << " (batches of "
+     << settings.batch_size << " x " << T << "): every block Linear weight (attn c_attn, attn c_proj, mlp c_fc, mlp c_proj) in PoT, "
         "per-tensor scale max|w| / 2^MaxExp, clamp, uint8 activations (moving-average min/max, 50 calibration "
         "batches); QAT "
      << settings.steps << " steps, fresh AdamW, constant lr 1e-4, identity STE, as ref_pot.py. Val loss is the mean "
@@ -266,7 +286,8 @@ int run_paper(arguments& args) {
        << "its batches come from another generator, so differences of a few 0.001 are noise.\n\n"
        << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) | reference PTQ | reference QAT |\n|---|---|---|---|---|\n";
   else
-    md << "The PyTorch reference's figures are for the corpus fortunes only, so none are shown here.\n\n"
+    md << "The PyTorch reference's figures are for the corpus fortunes, char-level, only, so none are shown "
+          "here.\n\n"
        << "| weights | PTQ val loss (ppl) | QAT val loss (ppl) |\n|---|---|---|\n";
   const auto reference_columns = [&](const char* ptq, const char* qat) {
     return on_reference_corpus ? std::string(" ") + ptq + " | " + qat + " |" : std::string();

@@ -2,8 +2,6 @@
 // weights (no download), float or PoT-packed, as llama.cpp's `llama-bench -p 64 -n 128`
 // measures it.
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,12 +75,6 @@ double measured_read_bandwidth(pot::linalg::execution execution) {
     best = std::max(best, static_cast<double>(buffer.size() * sizeof(float)) / seconds_since(start));
   }
   return best;
-}
-
-std::size_t peak_resident_bytes() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<std::size_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
 }
 
 /// Bytes of the parameters a decode step reads besides the block Linears: the lm_head

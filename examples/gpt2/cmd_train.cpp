@@ -21,13 +21,17 @@ namespace {
 
 constexpr const char* usage = R"(usage: gpt2 train [options]
 
-Trains a float GPT-2 on a char-level corpus (defaults: the paper's nanoGPT config on the
-fortunes corpus, as the PyTorch reference ref_train.py). Writes to --out:
+Trains a float GPT-2 on a corpus, char-level or GPT-2 BPE (defaults: the paper's nanoGPT
+config on the fortunes corpus, char-level, as the PyTorch reference ref_train.py). Writes
+to --out:
   model.safetensors        the model (Hugging Face names; tokenizer in the metadata)
   train_state.safetensors  model + AdamW state + batch generator + loss curve (--resume)
   loss.csv, loss.svg       the loss curve (step, train_loss, val_loss, lr) and its chart
 
-  --data fortunes|FILE   corpus (default fortunes: Debian's fortunes package)
+  --data fortunes|FILE   corpus, UTF-8 (default fortunes: Debian's fortunes package)
+  --tokenizer char|gpt2  char: one token per character of the corpus (default); gpt2:
+                         GPT-2's BPE (vocabulary 50257), needs --vocab
+  --vocab DIR            encoder.json and vocab.bpe (or vocab.json and merges.txt)
   --out DIR              output directory (default gpt2-out)
   --n-layer 4 --n-head 4 --n-embd 128 --block 64    model size; block = sequence length
   --steps 2000 --batch 12 --lr 1e-3 --min-lr 1e-4 --warmup 100
@@ -36,21 +40,22 @@ fortunes corpus, as the PyTorch reference ref_train.py). Writes to --out:
   --checkpoint-every 500                save train_state every N steps (0: only at the end)
   --seed 1337            initialisation and batch order
   --resume FILE          continue a train_state.safetensors exactly; the run's options
-                         come from the file (only --out, --threads, --log-every apply)
+                         come from the file (only --out, --threads, --log-every apply,
+                         and --vocab, which a GPT-2 BPE model needs again)
   --threads N            default: every hardware thread
   --log-every 100        progress line interval when stdout is not a terminal
 )";
 
-std::map<std::string, std::string> model_metadata(const char_tokenizer& tokenizer,
-                                                  const std::string& data) {
-  return {{tokenizer_metadata_key, tokenizer.serialize()}, {"corpus", data}};
+std::map<std::string, std::string> model_metadata(const text_tokenizer& tokenizer, const std::string& data) {
+  std::map<std::string, std::string> metadata = tokenizer.metadata();
+  metadata["corpus"] = data;
+  return metadata;
 }
 
 }  // namespace
 
-token_split corpus_split(const std::string& data, const char_tokenizer& tokenizer) {
-  const std::u32string text = read_corpus(data);
-  return split_train_val(tokenizer.encode(text));
+token_split corpus_split(const std::string& data, const text_tokenizer& tokenizer) {
+  return split_train_val(tokenizer.encode(read_corpus(data)));
 }
 
 training_outcome run_training(const training_session& session) {
@@ -61,10 +66,10 @@ training_outcome run_training(const training_session& session) {
   std::optional<training_checkpoint> resumed;
   if (session.resume) resumed = load_training_checkpoint(*session.resume);
   const std::string data = resumed ? required_metadata(resumed->metadata, "corpus", *session.resume) : session.data;
-  const std::u32string text = read_corpus(data);
-  const char_tokenizer tokenizer =
-      resumed ? stored_tokenizer(resumed->metadata, resumed->config.vocab_size, *session.resume)
-              : char_tokenizer::from_text(text);
+  const std::string text = read_corpus(data);
+  const text_tokenizer tokenizer =
+      resumed ? stored_tokenizer(resumed->metadata, resumed->config.vocab_size, *session.resume, session.tokenizer)
+              : text_tokenizer::for_training(session.tokenizer, text);
   const token_split split = split_train_val(tokenizer.encode(text));
   gpt2_config config = resumed ? resumed->config : session.config;
   config.vocab_size = tokenizer.vocab_size();
@@ -73,8 +78,8 @@ training_outcome run_training(const training_session& session) {
   gpt2_model<float> model(config, options.batch_size, options.sequence_length, session.execution);
   if (resumed) model.load_parameters(resumed->parameters);
   else model.initialize(options.seed);
-  std::cout << "corpus " << data << ": " << text.size() << " characters, vocabulary "
-            << tokenizer.vocab_size() << ", train " << split.train.size() << " / val "
+  std::cout << "corpus " << data << ": " << text.size() << " bytes, vocabulary "
+            << tokenizer.description() << ", train " << split.train.size() << " / val "
             << split.val.size() << " tokens\nmodel: n_layer " << config.n_layer << ", n_head "
             << config.n_head << ", n_embd " << config.n_embd << ", block " << config.block_size
             << ", " << model.parameters().size() << " parameters; batch " << options.batch_size
@@ -154,6 +159,7 @@ int run_train(arguments& args) {
   session.out_directory = args.text("out", session.out_directory.string());
   session.execution = threads_option(args);
   session.log_every = args.count("log-every", session.log_every);
+  session.tokenizer = tokenizer_request::parse(args.optional_text("tokenizer"), args.optional_text("vocab"));
   if (const auto resume = args.optional_text("resume")) {
     session.resume = *resume;
     args.finish();  // the other options are the checkpoint's

@@ -1,7 +1,9 @@
 #include "command_line.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
@@ -99,12 +101,39 @@ pot::linalg::execution threads_option(arguments& args) {
   return {threads, threads > pool.size() ? nullptr : &pool};
 }
 
+model_request read_model_request(arguments& args) {
+  model_request request;
+  const auto kind = args.optional_text("tokenizer");
+  const auto vocabulary = args.optional_text("vocab");
+  request.tokenizer = tokenizer_request::parse(kind, vocabulary);
+  if (args.optional_text("n-head")) {
+    request.n_head = args.count("n-head", 0, max_heads);
+    if (request.n_head == 0) throw std::invalid_argument("pot: --n-head must be > 0");
+  }
+  return request;
+}
+
+void require_no_n_head(const model_request& request) {
+  if (request.n_head)
+    throw std::invalid_argument("pot: --n-head is for float files without config; a packed model records its n_head");
+}
+
+std::size_t sequence_length(std::size_t requested, std::size_t block_size) {
+  if (requested == 0) return std::min(default_sequence_length, block_size);
+  if (requested > block_size)
+    throw std::invalid_argument("pot: --sequence " + std::to_string(requested) + " exceeds the model's block size " +
+                                std::to_string(block_size));
+  return requested;
+}
+
 val_options read_val_options(arguments& args, const std::string& command) {
   val_options options;
   const auto model = args.optional_text("model");
   options.data = args.optional_text("data");
   options.batches = args.count("batches", eval_batch_count);
   options.batch = args.count("batch", 12, max_batch);
+  options.sequence = args.count("sequence", 0, max_sequence);
+  options.request = read_model_request(args);
   options.execution = threads_option(args);
   args.finish();
   if (!model) throw std::invalid_argument("pot: " + command + " needs --model FILE (see --help)");
@@ -114,10 +143,22 @@ val_options read_val_options(arguments& args, const std::string& command) {
   return options;
 }
 
-std::u32string read_corpus(const std::string& data) {
+std::string read_corpus(const std::string& data) {
   if (data != "fortunes") return read_utf8_text_file(data);
-  const std::string bytes = read_fortunes_corpus();
-  return decode_utf8(bytes, "the fortunes corpus");
+  std::string bytes = read_fortunes_corpus();
+  static_cast<void>(decode_utf8(bytes, "the fortunes corpus"));  // names the offset of invalid UTF-8
+  return bytes;
+}
+
+std::size_t peak_resident_bytes() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<std::size_t>(usage.ru_maxrss) * 1024;  // KiB on Linux
+}
+
+void print_peak_memory(std::ostream& out) {
+  out << "peak resident memory: " << std::fixed << std::setprecision(0)
+      << static_cast<double>(peak_resident_bytes()) / (1024.0 * 1024.0) << " MiB\n" << std::defaultfloat;
 }
 
 std::string format_duration(double seconds) {

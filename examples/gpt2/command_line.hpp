@@ -18,8 +18,8 @@
 #include <string_view>
 
 #include "dataset.hpp"
+#include "model_io.hpp"
 #include "pot/linalg/execution.hpp"
-#include "tokenizer.hpp"
 
 namespace gpt2 {
 
@@ -76,22 +76,62 @@ inline constexpr std::size_t max_batch = 65536;
 /// thread pool that the first call creates and that lives as long as the program.
 pot::linalg::execution threads_option(arguments& args);
 
+/// \brief `--tokenizer char|gpt2 --vocab DIR --n-head N`: how to read a model file (see
+/// model_request); the help text's lines for them are model_options_help.
+model_request read_model_request(arguments& args);
+
+/// \brief The --help lines of read_model_request's tokenizer options.
+inline constexpr const char* tokenizer_options_help =
+    "  --tokenizer char|gpt2  default: the one the model records; a Hugging Face file\n"
+    "                         records none: gpt2\n"
+    "  --vocab DIR            GPT-2 BPE vocabulary: encoder.json and vocab.bpe (or vocab.json\n"
+    "                         and merges.txt); implies --tokenizer gpt2\n";
+
+/// \brief The --help lines of every read_model_request option, for float checkpoints.
+inline const std::string model_options_help = std::string(tokenizer_options_help) +
+    "  --n-head N             heads of a file without config (Hugging Face's); default\n"
+    "                         n_embd / 64, as every GPT-2 size\n";
+
+/// \brief Throws if \p request names an n_head: a packed model records its own.
+void require_no_n_head(const model_request& request);
+
+/// \brief Tokens per sequence of the batches that calibrate, fine-tune and measure val
+/// loss, unless --sequence says otherwise: the reference's and the paper's context (64),
+/// or the block size of a smaller model. At 124M (block 1024) it also keeps batches of 12
+/// within memory: 12 x 1024 positions would need about 23 GB of activations.
+inline constexpr std::size_t default_sequence_length = 64;
+
+/// \brief The sequence length for \p requested (`--sequence`; 0: default_sequence_length
+/// or the block size if smaller) in a model of \p block_size.
+/// \throws std::invalid_argument if \p requested exceeds the block size
+std::size_t sequence_length(std::size_t requested, std::size_t block_size);
+
 /// \brief The options of the subcommands that run a model over fixed val batches.
 struct val_options {
   std::string model;                ///< --model FILE (required)
   std::optional<std::string> data;  ///< --data: the corpus; default: the model's own
   std::size_t batches = 0;          ///< --batches: fixed val batches (seed 1234)
   std::size_t batch = 0;            ///< --batch: sequences per batch
+  std::size_t sequence = 0;         ///< --sequence: tokens per sequence (0: sequence_length's default)
+  model_request request;            ///< --tokenizer, --vocab, --n-head
   pot::linalg::execution execution; ///< --threads
 };
 
-/// \brief Reads `--model --data --batches --batch --threads` and finishes \p args.
+/// \brief Reads `--model --data --batches --batch --sequence --threads` and the model
+/// request, and finishes \p args.
 /// \throws std::invalid_argument without --model (\p command names the subcommand in the
 /// message), on zero batches, or on an option no getter read.
 val_options read_val_options(arguments& args, const std::string& command);
 
-/// \brief The text named by `--data`: "fortunes" (the default corpus) or a UTF-8 file.
-std::u32string read_corpus(const std::string& data);
+/// \brief The text named by `--data`: "fortunes" (the default corpus) or a UTF-8 file,
+/// checked to be UTF-8.
+std::string read_corpus(const std::string& data);
+
+/// \brief The peak resident memory of this process so far (getrusage's ru_maxrss).
+std::size_t peak_resident_bytes();
+
+/// \brief Prints "peak resident memory: N MiB" and a newline.
+void print_peak_memory(std::ostream& out);
 
 /// \brief A progress line for long loops: redrawn in place with '\r' on a terminal,
 /// a plain line every \p every steps otherwise (logs, pipes).

@@ -27,11 +27,13 @@ int run_qat(arguments& args);
 int run_infer(arguments& args);
 int run_paper(arguments& args);
 int run_speed(arguments& args);
+int run_tokenize(arguments& args);
 
 /// \brief A float training run as `gpt2 train` performs it.
 struct training_session {
   std::filesystem::path out_directory = "gpt2-out";  ///< model, state, CSV and SVG go here
   std::string data = "fortunes";                      ///< corpus: "fortunes" or a text file
+  tokenizer_request tokenizer;                        ///< --tokenizer, --vocab (default: char)
   gpt2_config config{4, 4, 128, 64, 0};              ///< vocab_size comes from the corpus
   training_options options;                           ///< the reference's defaults
   std::optional<std::filesystem::path> resume;        ///< a train_state.safetensors
@@ -50,7 +52,7 @@ struct training_outcome {
 training_outcome run_training(const training_session& session);
 
 /// \brief The corpus tokens of \p data under \p tokenizer, split 90/10.
-token_split corpus_split(const std::string& data, const char_tokenizer& tokenizer);
+token_split corpus_split(const std::string& data, const text_tokenizer& tokenizer);
 
 /// \brief common.py's evaluate(): the mean loss of \p model over \p batches fixed val
 /// batches of (B, T) drawn from \p val. Install QAT hooks on the model first to evaluate

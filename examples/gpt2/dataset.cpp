@@ -46,8 +46,10 @@ std::string read_fortunes_corpus(const std::filesystem::path& directory) {
   return corpus;
 }
 
-std::u32string read_utf8_text_file(const std::filesystem::path& path) {
-  return decode_utf8(read_file_bytes(path), path.string());
+std::string read_utf8_text_file(const std::filesystem::path& path) {
+  std::string bytes = read_file_bytes(path);
+  static_cast<void>(decode_utf8(bytes, path.string()));  // names the offset of invalid UTF-8
+  return bytes;
 }
 
 token_split split_train_val(std::span<const std::int32_t> tokens) {

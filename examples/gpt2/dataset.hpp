@@ -26,9 +26,9 @@ std::string read_fortunes_corpus(const std::filesystem::path& directory = defaul
 /// \throws std::runtime_error naming the file if it cannot be read
 std::string read_file_bytes(const std::filesystem::path& path);
 
-/// \brief A UTF-8 text file decoded into code points.
+/// \brief The bytes of a text file, checked to be UTF-8.
 /// \throws std::runtime_error naming the file, and the byte offset of invalid UTF-8
-std::u32string read_utf8_text_file(const std::filesystem::path& path);
+std::string read_utf8_text_file(const std::filesystem::path& path);
 
 /// \brief Tokens split into a training and a validation part.
 struct token_split {

@@ -153,10 +153,16 @@ class checkpoint_loader {
       fail("n_head " + std::to_string(*n_head) + " was asked for, but the file says " +
            std::to_string(*stored_head));
     }
-    if (!stored_head && !n_head) {
-      fail("n_head is not in the metadata; pass it explicitly (GPT-2 124M has 12)");
+    if (stored_head) {
+      config.n_head = *stored_head;
+    } else if (n_head) {
+      config.n_head = *n_head;
+    } else if (config.n_embd % gpt2_head_size == 0) {
+      config.n_head = config.n_embd / gpt2_head_size;
+    } else {
+      fail("n_head is not in the metadata, and n_embd " + std::to_string(config.n_embd) +
+           " is not a multiple of GPT-2's head size " + std::to_string(gpt2_head_size) + "; pass n_head (--n-head)");
     }
-    config.n_head = stored_head ? *stored_head : *n_head;
     for (std::string_view key : config_keys) {
       const auto stored = metadata_number(key);
       if (stored && *stored != config_field(config, key)) {
@@ -297,6 +303,7 @@ gpt2_checkpoint load_gpt2_checkpoint(const std::filesystem::path& path,
   checkpoint.config = loader.infer_config(n_head);
   checkpoint.parameters = loader.load_parameters(checkpoint.config);
   checkpoint.metadata = loader.metadata();
+  checkpoint.n_head_assumed = !checkpoint.metadata.contains("n_head");
   return checkpoint;
 }
 

@@ -67,11 +67,16 @@ std::size_t gpt2_parameter_count(const gpt2_config& config);
 const parameter_tensor& find_parameter(std::span<const parameter_tensor> parameters,
                                        std::string_view name);
 
+/// \brief The channels per attention head of every released GPT-2 size (124M: 768 / 12,
+/// 355M: 1024 / 16, 774M: 1280 / 20, 1.5B: 1600 / 25): n_head of a file without config.
+inline constexpr std::size_t gpt2_head_size = 64;
+
 /// \brief A model's sizes, parameters and the free-form metadata stored beside them.
 struct gpt2_checkpoint {
   gpt2_config config;                           ///< sizes (inferred from the shapes)
   std::vector<float> parameters;                ///< gpt2_parameter_count(config) floats
   std::map<std::string, std::string> metadata;  ///< every "__metadata__" entry read
+  bool n_head_assumed = false;                  ///< n_head was not in the file
 };
 
 /// \brief Loads a Hugging Face style GPT-2 safetensors file into the buffer layout.
@@ -79,11 +84,13 @@ struct gpt2_checkpoint {
 /// Names may carry the "transformer." prefix. The causal-mask buffers h.i.attn.bias and
 /// h.i.attn.masked_bias and a tied lm_head.weight are ignored. F32, F16 and BF16 are
 /// accepted. n_layer, n_embd, vocab_size and block_size come from the shapes; n_head
-/// from the "n_head" metadata entry, else from \p n_head. Every block below the largest
+/// from the "n_head" metadata entry, else from \p n_head, else n_embd / gpt2_head_size
+/// (Hugging Face keeps n_head in config.json, beside the file). Every block below the largest
 /// "h.<i>." name and every tensor's shape are checked before the buffer is allocated, so
 /// the buffer is never larger than the file's tensors.
 /// \throws std::runtime_error "pot: <path>: <problem>" for file errors (see
-///   read_safetensors), a missing, unexpected or misshapen tensor, or an unknown n_head
+///   read_safetensors), a missing, unexpected or misshapen tensor, an \p n_head that
+///   contradicts the metadata, or no n_head at all for an n_embd that is not a multiple of 64
 gpt2_checkpoint load_gpt2_checkpoint(const std::filesystem::path& path,
                                      std::optional<std::size_t> n_head = std::nullopt);
 

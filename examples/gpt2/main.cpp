@@ -29,6 +29,7 @@ constexpr subcommand subcommands[] = {
     {"infer", "integer shift path of a packed model vs its fake-quant forward", gpt2::run_infer},
     {"paper", "the paper's PTQ/QAT tables into docs/results.md", gpt2::run_paper},
     {"speed", "prompt and decode tokens/s of a 124M or nano model, float or PoT (KV cache)", gpt2::run_speed},
+    {"tokenize", "GPT-2 BPE token ids of a text, or (--decode) the text of token ids", gpt2::run_tokenize},
 };
 
 void print_usage(std::ostream& out) {

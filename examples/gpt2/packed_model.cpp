@@ -17,7 +17,6 @@
 #include "pot/simd/affine_quantize.hpp"
 #include "checked_size.hpp"
 #include "file_error.hpp"
-#include "model_io.hpp"
 #include "safetensors.hpp"
 #include "strict_number.hpp"
 
@@ -304,17 +303,6 @@ packed_model load_packed_model(const std::filesystem::path& path) {
   } catch (const std::exception& error) {
     throw_file_error(path, error.what());
   }
-}
-
-char_tokenizer packed_tokenizer(const packed_model& model) {
-  const auto found = model.metadata.find(tokenizer_metadata_key);
-  if (found == model.metadata.end())
-    throw std::runtime_error("pot: the packed model has no char tokenizer (metadata \"tokenizer\")");
-  char_tokenizer tokenizer = char_tokenizer::deserialize(found->second);
-  if (tokenizer.vocab_size() != model.config.vocab_size)
-    throw std::runtime_error("pot: the packed model's tokenizer has " + std::to_string(tokenizer.vocab_size()) +
-                             " tokens, the model " + std::to_string(model.config.vocab_size));
-  return tokenizer;
 }
 
 std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& model, std::size_t max_batch,

@@ -24,7 +24,6 @@
 #include "model.hpp"
 #include "pot_format.hpp"
 #include "quantization.hpp"
-#include "tokenizer.hpp"
 
 namespace gpt2 {
 
@@ -58,10 +57,6 @@ packed_model load_packed_model(const std::filesystem::path& path);
 
 /// \brief Whether \p path holds a packed model (rather than a float checkpoint).
 bool is_packed_model_file(const std::filesystem::path& path);
-
-/// \brief The char tokenizer stored in \p model's metadata.
-/// \throws std::runtime_error if it is missing or disagrees with the vocabulary size
-char_tokenizer packed_tokenizer(const packed_model& model);
 
 /// \brief A float model over \p model's parameters (Linear weights dequantized), able to
 /// run batches of up to \p max_batch sequences of \p max_sequence tokens, without hooks:

@@ -43,7 +43,7 @@ double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<co
   training_options options;
   options.steps = settings.steps;
   options.batch_size = settings.batch_size;
-  options.sequence_length = model.config().block_size;
+  options.sequence_length = settings.sequence_length;
   options.learning_rate = settings.learning_rate;
   options.min_learning_rate = settings.learning_rate;
   options.warmup_steps = 0;
@@ -69,8 +69,8 @@ double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<co
 }
 
 path_comparison compare_paths(const packed_model& packed, std::span<const std::int32_t> val, std::size_t B,
-                              std::size_t batches, pot::linalg::execution execution) {
-  const std::size_t T = packed.config.block_size, V = packed.config.vocab_size;
+                              std::size_t T, std::size_t batches, pot::linalg::execution execution) {
+  const std::size_t V = packed.config.vocab_size;
   const std::unique_ptr<gpt2_model<float>> owned = make_packed_float_model(packed, B, T, execution);
   gpt2_model<float>& model = *owned;
   fake_quant_hooks fake(packed.config, packed.options, packed.activations);
@@ -137,12 +137,13 @@ void print_comparison(std::ostream& out, const path_comparison& c, unsigned thre
 
 void report_packed_model(std::ostream& out, const val_options& options) {
   const packed_model packed = load_packed_model(options.model);
-  const char_tokenizer tokenizer = packed_tokenizer(packed);
-  const std::string corpus =
-      options.data ? *options.data : required_metadata(packed.metadata, "corpus", options.model);
+  const text_tokenizer tokenizer =
+      stored_tokenizer(packed.metadata, packed.config.vocab_size, options.model, options.request.tokenizer);
+  const std::string corpus = corpus_of(packed.metadata, options.data, options.model);
   const token_split split = corpus_split(corpus, tokenizer);
+  const std::size_t T = sequence_length(options.sequence, packed.config.block_size);
   print_weight_memory(out, packed);
-  print_comparison(out, compare_paths(packed, split.val, options.batch, options.batches, options.execution),
+  print_comparison(out, compare_paths(packed, split.val, options.batch, T, options.batches, options.execution),
                    pot::linalg::thread_count(options.execution));
 }
 

