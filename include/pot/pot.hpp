@@ -12,6 +12,7 @@
 #include "pot/core/traits.hpp"
 
 #include "pot/quant/aligned_bytes.hpp"
+#include "pot/quant/int8_matrix.hpp"
 #include "pot/quant/observer.hpp"
 #include "pot/quant/packed_matrix.hpp"
 #include "pot/quant/pot_quantizer.hpp"
@@ -21,6 +22,7 @@
 #include "pot/linalg/gemm.hpp"
 #include "pot/linalg/gemm_arguments.hpp"
 #include "pot/linalg/gemm_reference.hpp"
+#include "pot/linalg/int8_gemv.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/linalg/pot_epilogue.hpp"
 #include "pot/linalg/pot_gemm.hpp"

@@ -115,7 +115,7 @@ inline constexpr std::size_t fused_prefetch_bytes = 4096;
 /// fused_rows_per_pass, then single rows. Prefetches stay inside [first, last), the
 /// rows of this thread.
 template <class Pass>
-inline void fused_packed4_rows(std::size_t first, std::size_t last, std::size_t row_stride, Pass pass) {
+inline void row_groups(std::size_t first, std::size_t last, std::size_t row_stride, Pass pass) {
   constexpr std::size_t group_rows = fused_rows_per_pass;
   const std::size_t group_bytes = std::max<std::size_t>(1, group_rows * row_stride);
   const std::size_t ahead = group_rows * ((fused_prefetch_bytes + group_bytes - 1) / group_bytes);
@@ -153,7 +153,7 @@ inline void fused_packed4_gemv(Isa isa, pot_kernel kernel, const packed_weights_
   const std::size_t depth = x.codes.size();
   const auto rows_by = [&](auto rows_kernel) {
     parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-      fused_packed4_rows(first, last, w.row_stride_bytes, rows_kernel);
+      row_groups(first, last, w.row_stride_bytes, rows_kernel);
     }, settings);
   };
   if (kernel == pot_kernel::shift) {
@@ -361,7 +361,7 @@ void pot_gemv(const packed_weights_view<P>& w, std::span<const float> x, std::sp
       const auto ordered =
           detail::ordered_activations(x, [&](std::size_t k) { return simd::float_packed4_position(isa, k, x.size()); });
       parallel_for(0, w.rows, [&](std::size_t first, std::size_t last) {
-        detail::fused_packed4_rows(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
+        detail::row_groups(first, last, w.row_stride_bytes, [&](auto rows, std::size_t r, std::size_t ahead) {
           simd::dot_float_packed4_rows<decltype(rows)::value>(isa, ordered.data(), w.row(r), w.row_stride_bytes,
                                                               w.row(ahead), table, x.size(), out.data() + r);
           for (std::size_t i = r; i < r + decltype(rows)::value; ++i) out[i] *= w.scale(i);

@@ -23,6 +23,11 @@ inline float sum_lanes(__m256 v) noexcept {
   return _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
 }
 
+/// 8 int8 weights at `p` as floats.
+inline __m256 int8_floats(const std::int8_t* p) noexcept {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
 }  // namespace detail_avx2
 
 /// \brief `sum x[k] * w[k]` in float: FMA on 8 lanes, then the lanes.
@@ -67,6 +72,33 @@ inline void dot_float_packed4_rows(avx2_tag, const float* ordered, const std::by
     }
     float total = detail_avx2::sum_lanes(sum);
     for (; k < count; ++k) total = std::fma(ordered[k], table[packed4_code(packed, k)], total);
+    out[r] = total;
+  }
+}
+
+/// \brief `out[r] = sum_k x[k] * w_rk` for `Rows` rows of int8 weights: per 8 weights and
+/// row one vpmovsxbd, one vcvtdq2ps and one FMA, two chains per row; the rows share each
+/// activation load, and `prefetch_rows` (same stride, read later) are prefetched.
+template <std::size_t Rows>
+inline void dot_float_int8_rows(avx2_tag, const float* x, const std::int8_t* first_row, std::size_t row_stride,
+                                const std::int8_t* prefetch_rows, std::size_t count, float* out) noexcept {
+  __m256 even_sums[Rows], odd_sums[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) even_sums[r] = odd_sums[r] = _mm256_setzero_ps();
+  std::size_t k = 0;
+  for (; k + 16 <= count; k += 16) {
+    const __m256 x_even = _mm256_loadu_ps(x + k), x_odd = _mm256_loadu_ps(x + k + 8);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < Rows; ++r) {
+      if (k % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch_rows + r * row_stride + k), _MM_HINT_T0);
+      const std::int8_t* row = first_row + r * row_stride + k;
+      even_sums[r] = _mm256_fmadd_ps(x_even, detail_avx2::int8_floats(row), even_sums[r]);
+      odd_sums[r] = _mm256_fmadd_ps(x_odd, detail_avx2::int8_floats(row + 8), odd_sums[r]);
+    }
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const std::int8_t* row = first_row + r * row_stride;
+    float total = detail_avx2::sum_lanes(_mm256_add_ps(even_sums[r], odd_sums[r]));
+    for (std::size_t i = k; i < count; ++i) total = std::fma(x[i], static_cast<float>(row[i]), total);
     out[r] = total;
   }
 }

@@ -18,6 +18,11 @@ namespace pot::simd {
 
 namespace detail_avx512 {
 inline constexpr std::size_t float_block = 32;  // codes per 16-byte load, widened to 16 lanes twice
+
+/// 16 int8 weights at `p` as floats.
+inline __m512 int8_floats(const std::int8_t* p) noexcept {
+  return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
 }  // namespace detail_avx512
 
 /// \brief `sum x[k] * w[k]` in float: FMA on 16 lanes (two chains), then the lanes.
@@ -72,6 +77,33 @@ inline void dot_float_packed4_rows(avx512_tag, const float* ordered, const std::
     const std::byte* row = first_row + r * row_stride;
     float total = _mm512_reduce_add_ps(_mm512_add_ps(even_sums[r], odd_sums[r]));
     for (std::size_t i = k; i < count; ++i) total = std::fma(ordered[i], table[packed4_code(row, i)], total);
+    out[r] = total;
+  }
+}
+
+/// \brief `out[r] = sum_k x[k] * w_rk` for `Rows` rows of int8 weights: per 16 weights and
+/// row one vpmovsxbd, one vcvtdq2ps and one FMA, two chains per row; the rows share each
+/// activation load, and `prefetch_rows` (same stride, read later) are prefetched into L2.
+template <std::size_t Rows>
+inline void dot_float_int8_rows(avx512_tag, const float* x, const std::int8_t* first_row, std::size_t row_stride,
+                                const std::int8_t* prefetch_rows, std::size_t count, float* out) noexcept {
+  __m512 even_sums[Rows], odd_sums[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) even_sums[r] = odd_sums[r] = _mm512_setzero_ps();
+  std::size_t k = 0;
+  for (; k + 32 <= count; k += 32) {
+    const __m512 x_even = _mm512_loadu_ps(x + k), x_odd = _mm512_loadu_ps(x + k + 16);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < Rows; ++r) {
+      if (k % 64 == 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch_rows + r * row_stride + k), _MM_HINT_T1);
+      const std::int8_t* row = first_row + r * row_stride + k;
+      even_sums[r] = _mm512_fmadd_ps(x_even, detail_avx512::int8_floats(row), even_sums[r]);
+      odd_sums[r] = _mm512_fmadd_ps(x_odd, detail_avx512::int8_floats(row + 16), odd_sums[r]);
+    }
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const std::int8_t* row = first_row + r * row_stride;
+    float total = _mm512_reduce_add_ps(_mm512_add_ps(even_sums[r], odd_sums[r]));
+    for (std::size_t i = k; i < count; ++i) total = std::fma(x[i], static_cast<float>(row[i]), total);
     out[r] = total;
   }
 }

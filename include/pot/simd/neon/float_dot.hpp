@@ -92,4 +92,35 @@ inline void dot_float_packed4_rows(neon_tag, const float* ordered, const std::by
   }
 }
 
+/// \brief `out[r] = sum_k x[k] * w_rk` for `Rows` rows of int8 weights: per 16 weights and
+/// row two sxtl to int16, four sxtl to int32, four scvtf and four FMA into two chains;
+/// the rows share each activation load.
+template <std::size_t Rows>
+inline void dot_float_int8_rows(neon_tag, const float* x, const std::int8_t* first_row, std::size_t row_stride,
+                                const std::int8_t* prefetch_rows, std::size_t count, float* out) noexcept {
+  float32x4_t even_sums[Rows], odd_sums[Rows];
+  for (std::size_t r = 0; r < Rows; ++r) even_sums[r] = odd_sums[r] = vdupq_n_f32(0.0f);
+  std::size_t k = 0;
+  for (; k + 16 <= count; k += 16) {
+    const float32x4_t x0 = vld1q_f32(x + k), x1 = vld1q_f32(x + k + 4), x2 = vld1q_f32(x + k + 8),
+                      x3 = vld1q_f32(x + k + 12);
+#pragma GCC unroll 8
+    for (std::size_t r = 0; r < Rows; ++r) {
+      if (k % 64 == 0) __builtin_prefetch(prefetch_rows + r * row_stride + k);
+      const int8x16_t bytes = vld1q_s8(first_row + r * row_stride + k);
+      const int16x8_t low = vmovl_s8(vget_low_s8(bytes)), high = vmovl_high_s8(bytes);
+      even_sums[r] = vfmaq_f32(even_sums[r], x0, vcvtq_f32_s32(vmovl_s16(vget_low_s16(low))));
+      odd_sums[r] = vfmaq_f32(odd_sums[r], x1, vcvtq_f32_s32(vmovl_high_s16(low)));
+      even_sums[r] = vfmaq_f32(even_sums[r], x2, vcvtq_f32_s32(vmovl_s16(vget_low_s16(high))));
+      odd_sums[r] = vfmaq_f32(odd_sums[r], x3, vcvtq_f32_s32(vmovl_high_s16(high)));
+    }
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const std::int8_t* row = first_row + r * row_stride;
+    float total = vaddvq_f32(vaddq_f32(even_sums[r], odd_sums[r]));
+    for (std::size_t i = k; i < count; ++i) total = std::fma(x[i], static_cast<float>(row[i]), total);
+    out[r] = total;
+  }
+}
+
 }  // namespace pot::simd

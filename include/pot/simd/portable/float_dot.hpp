@@ -53,4 +53,24 @@ inline void dot_float_packed4_rows(portable_tag tag, const float* ordered, const
   }
 }
 
+/// \brief `out[r] = sum_k x[k] * w_rk` for `Rows` rows of `count` int8 weights starting
+/// `row_stride` bytes apart: weights converted to float in a block on the stack, then
+/// dot_float(). `prefetch_rows` (rows read later) is a hint the portable body ignores.
+template <std::size_t Rows>
+inline void dot_float_int8_rows(portable_tag tag, const float* x, const std::int8_t* first_row, std::size_t row_stride,
+                                const std::int8_t* /*prefetch_rows*/, std::size_t count, float* out) noexcept {
+  constexpr std::size_t block = 256;
+  std::array<float, block> weights{};
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const std::int8_t* row = first_row + r * row_stride;
+    float total = 0.0f;
+    for (std::size_t first = 0; first < count; first += block) {
+      const std::size_t n = std::min(block, count - first);
+      for (std::size_t i = 0; i < n; ++i) weights[i] = static_cast<float>(row[first + i]);
+      total += dot_float(tag, x + first, weights.data(), n);
+    }
+    out[r] = total;
+  }
+}
+
 }  // namespace pot::simd
