@@ -10,11 +10,10 @@
 
 #include "pot/simd/intrinsics.hpp"
 
-#include "pot/core/affine.hpp"
+#include "pot/quant/affine/quantize.hpp"
 #include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/layer_execution.hpp"
 #include "pot/core/packing.hpp"
-#include "pot/simd/affine_quantize.hpp"
 #include "checked_size.hpp"
 #include "file_error.hpp"
 #include "model_io.hpp"
@@ -341,7 +340,7 @@ bool integer_hooks::replace_product(linear_id id, float* out, const float* input
     pot::linalg::parallel_for(
         0, rows,
         [&](std::size_t first, std::size_t last) {
-          pot::simd::affine_quantize<code>(std::span<const float>(input + first * C, (last - first) * C), params,
+          pot::quantize<code>(std::span<const float>(input + first * C, (last - first) * C), params,
                                            std::span<code>(codes).subspan(first * C, (last - first) * C));
         },
         pot::nn::layer_execution<float>(execution_, rows * C));

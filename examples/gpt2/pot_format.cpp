@@ -7,7 +7,7 @@
 #include "pot/core/packing.hpp"
 #include "pot/linalg/pot_gemm.hpp"
 #include "pot/linalg/pot_gemv.hpp"
-#include "pot/quant/fake_quant.hpp"
+#include "pot/quant/pot_fake_quant.hpp"
 #include "pot/quant/packed_matrix.hpp"
 
 namespace gpt2 {

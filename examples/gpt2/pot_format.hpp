@@ -83,7 +83,7 @@ class weight_format {
                                                   std::size_t cols,
                                                   pot::scale_granularity granularity) const = 0;
   /// \brief out = scale * P(w / scale) with the given scales (1 or rows of them), and the
-  /// clipped-STE mask (1 where the exponent was in range), via quant/fake_quant.hpp.
+  /// clipped-STE mask (1 where the exponent was in range), via quant/pot_fake_quant.hpp.
   virtual void fake_quantize(std::span<const float> weights, std::size_t rows, std::size_t cols,
                              std::span<const float> scales, std::span<float> out,
                              std::span<std::uint8_t> mask) const = 0;

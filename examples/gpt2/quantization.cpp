@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "dataset.hpp"
-#include "pot/simd/affine_quantize.hpp"
+#include "pot/quant/affine/fake_quant.hpp"
 
 namespace gpt2 {
 
@@ -105,9 +105,9 @@ void activation_quantizer::fake_quantize(std::span<float> x, std::span<std::uint
   if (type_ == activation_type::none) return;
   const activation_qparams q = qparams();
   if (type_ == activation_type::uint8)
-    pot::simd::affine_fake_quantize(std::span<const float>(x), affine_of<std::uint8_t>(q), x, mask);
+    pot::fake_quantize_affine_forward(std::span<const float>(x), affine_of<std::uint8_t>(q), x, mask);
   else
-    pot::simd::affine_fake_quantize(std::span<const float>(x), affine_of<std::int8_t>(q), x, mask);
+    pot::fake_quantize_affine_forward(std::span<const float>(x), affine_of<std::int8_t>(q), x, mask);
 }
 
 std::size_t linear_index(linear_id id) {

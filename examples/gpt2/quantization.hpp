@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "model.hpp"
-#include "pot/core/affine.hpp"
-#include "pot/quant/fake_quant.hpp"
-#include "pot/quant/observer.hpp"
+#include "pot/quant/affine/observer.hpp"
+#include "pot/quant/affine/params.hpp"
+#include "pot/quant/ste.hpp"
 #include "pot/quant/pot_quantizer.hpp"
 #include "pot_format.hpp"
 

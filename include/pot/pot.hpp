@@ -2,7 +2,7 @@
 /// \brief Umbrella header: every public header of the library, by layer.
 #pragma once
 
-#include "pot/core/affine.hpp"
+#include "pot/core/errors.hpp"
 #include "pot/core/io.hpp"
 #include "pot/core/limits.hpp"
 #include "pot/core/packing.hpp"
@@ -10,8 +10,13 @@
 #include "pot/core/rounding.hpp"
 #include "pot/core/traits.hpp"
 
+#include "pot/quant/affine/activation.hpp"
+#include "pot/quant/affine/fake_quant.hpp"
+#include "pot/quant/affine/fake_quantizer.hpp"
+#include "pot/quant/affine/observer.hpp"
+#include "pot/quant/affine/params.hpp"
+#include "pot/quant/affine/quantize.hpp"
 #include "pot/quant/aligned_bytes.hpp"
-#include "pot/quant/observer.hpp"
 #include "pot/quant/packed_matrix.hpp"
 #include "pot/quant/pot_quantizer.hpp"
 
@@ -25,7 +30,6 @@
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/linalg/thread_pool.hpp"
-#include "pot/simd/affine_quantize.hpp"
 #include "pot/simd/code_decoding.hpp"
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/float_dot.hpp"
@@ -40,7 +44,8 @@
 #include "pot/simd/shift_accumulate.hpp"
 #include "pot/simd/transpose_lines.hpp"
 
-#include "pot/quant/fake_quant.hpp"
+#include "pot/quant/pot_fake_quant.hpp"
+#include "pot/quant/ste.hpp"
 
 #include "pot/autodiff/derivatives.hpp"
 #include "pot/autodiff/dual.hpp"

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pot/core/affine.hpp"
+#include "pot/quant/affine/quantize.hpp"
 #include "pot/linalg/pot_epilogue.hpp"
 #include "pot/linalg/pot_gemv.hpp"
 #include "pot/quant/packed_matrix.hpp"

@@ -23,7 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "pot/core/affine.hpp"
+#include "pot/quant/affine/params.hpp"
+#include "pot/quant/affine/quantize.hpp"
 #include "pot/core/traits.hpp"
 #include "pot/linalg/pot_weights.hpp"
 #include "pot/quant/packed_matrix.hpp"
