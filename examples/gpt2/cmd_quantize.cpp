@@ -54,12 +54,12 @@ int run_quantize(arguments& args) {
   const std::size_t T = loaded.model->config().block_size;
   const token_split split =
       corpus_split(required_metadata(loaded.metadata, "corpus", *model_path), loaded.tokenizer);
-  fake_quant_hooks hooks(loaded.model->config(), options);
+  fake_quant_linears linears(loaded.model->config(), options);
   std::cout << "calibrating " << activation_type_name(options.activations) << " activation observers on "
             << calibration.batches << " training batches\n";
-  install_calibrated_hooks(*loaded.model, hooks, split.train, calibration, B, T);
+  install_calibrated_linears(*loaded.model, linears, split.train, calibration, B, T);
   const packed_model packed = pack_model(loaded.model->config(), loaded.model->parameters(), options,
-                                         hooks.activation_parameters(), loaded.metadata);
+                                         linears.activation_parameters(), loaded.metadata);
   print_weight_memory(std::cout, packed);
   save_packed_model(*out_path, packed);
   std::cout << "wrote " << *out_path << "\n";
