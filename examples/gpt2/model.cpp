@@ -6,7 +6,6 @@
 #include <string>
 
 #include "pot/linalg/parallel_for.hpp"
-#include "pot/nn/accumulator.hpp"
 #include "pot/nn/cross_entropy.hpp"
 #include "pot/nn/embedding.hpp"
 #include "pot/nn/layer_execution.hpp"

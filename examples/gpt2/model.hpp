@@ -16,12 +16,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
-
-#include <deque>
-#include <optional>
 
 #include "gpt2_checkpoint.hpp"
 #include "pot/linalg/execution.hpp"

@@ -1,12 +1,10 @@
 #include "packed_model.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <set>
 #include <stdexcept>
-#include <type_traits>
 
 #include "pot/core/packing.hpp"
 #include "checked_size.hpp"

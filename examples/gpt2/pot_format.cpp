@@ -1,7 +1,6 @@
 #include "pot_format.hpp"
 
 #include <array>
-#include <cmath>
 #include <stdexcept>
 
 #include "pot/core/packing.hpp"

@@ -1,7 +1,5 @@
 #include "quantization.hpp"
 
-#include <algorithm>
-#include <cmath>
 #include <stdexcept>
 
 #include "dataset.hpp"

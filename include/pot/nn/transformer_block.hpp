@@ -226,7 +226,8 @@ class transformer_block {
   /// \param p the block's parameters
   /// \param work scratch for the activation gradients, of this block's capacity at least
   /// \param exec threads for every layer
-  /// \throws std::logic_error without a forward() before it
+  /// \throws std::logic_error without a forward() before it; std::invalid_argument for a
+  ///   scratch smaller than the last forward()'s batch
   void backward(Scalar* dresidual, const gradients& grads, const Scalar* inp, const parameters& p, scratch& work,
                 linalg::execution exec = {}) {
     if (last_B_ == 0) throw std::logic_error("pot: transformer_block::backward needs a forward() first");
