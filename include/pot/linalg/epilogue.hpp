@@ -111,10 +111,7 @@ class output_rescale {
                   std::size_t first, std::size_t last) const {
     const std::size_t N = outputs();
     detail::require_output_tile(acc.size(), out.size(), bias.size(), N, first, last);
-    simd::dispatch([&](auto isa) {
-      for (std::size_t row = 0; row < acc.size(); row += N)
-        columns(isa, acc.data() + row, bias, first, last, out.data() + row + first);
-    });
+    simd::dispatch([&](auto isa) { columns(isa, acc.data(), N, acc.size() / N, bias, first, last, out.data() + first, N); });
   }
 
   /// \brief The same for every column.
@@ -127,13 +124,15 @@ class output_rescale {
   template <affine_code Q>
   friend class output_requantize;
 
-  // The outputs of columns [first, last) of the row whose sums start at `row`, written to
-  // out[0, last - first); the sizes are the caller's to check.
+  // The outputs of columns [first, last) of `rows` rows of sums, `acc_stride` apart from
+  // `acc`, written to rows `out_stride` apart from `out`; the sizes are the caller's to
+  // check.
   template <class Isa>
-  void columns(Isa isa, const std::int32_t* row, std::span<const float> bias, std::size_t first, std::size_t last,
-               float* out) const noexcept {
+  void columns(Isa isa, const std::int32_t* acc, std::size_t acc_stride, std::size_t rows, std::span<const float> bias,
+               std::size_t first, std::size_t last, float* out, std::size_t out_stride) const noexcept {
     const float* addends = bias.empty() ? zero_bias_.data() : bias.data();
-    simd::rescale_row(isa, row + first, multipliers_.data() + first, addends + first, out, last - first);
+    simd::rescale_tile(isa, acc + first, acc_stride, multipliers_.data() + first, addends + first, out, out_stride,
+                       rows, last - first);
   }
 
   std::vector<double> multipliers_;
@@ -177,7 +176,7 @@ class output_requantize {
       for (std::size_t row = 0; row < acc.size(); row += N)
         for (std::size_t n = first; n < last; n += block) {
           const std::size_t count = std::min(block, last - n);
-          rescale_.columns(isa, acc.data() + row, bias, n, n + count, values);
+          rescale_.columns(isa, acc.data() + row, N, 1, bias, n, n + count, values, count);
           quantize(std::span<const float>(values, count), params_, out.subspan(row + n, count));
         }
     });
