@@ -6,6 +6,7 @@
 // is registered only with --large_shapes: on the naive path one step takes minutes.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <compare>
 #include <cstring>
@@ -142,13 +143,15 @@ void block_fwd_bwd(benchmark::State& state, bench_shape sizes) {
   const std::vector<Scalar> params = random_values<Scalar>(pot::nn::block_parameter_count(shape.C), 0.02f, 1);
   std::vector<Scalar> grads(params.size());
   const std::vector<Scalar> inp = random_values<Scalar>(N, 1.0f, 2), dout = random_values<Scalar>(N, 1.0f, 3);
-  std::vector<Scalar> out(N), dinp(N);
+  std::vector<Scalar> out(N), dresidual(N);
   pot::nn::transformer_block<Scalar> block(shape);
+  typename pot::nn::transformer_block<Scalar>::scratch work(shape);
   const auto p = pot::nn::block_tensors_in(params.data(), shape.C);
   const auto g = pot::nn::block_tensors_in(grads.data(), shape.C);
   for (auto _ : state) {
-    block.forward(out.data(), inp.data(), p, exec);
-    block.backward(dinp.data(), g, dout.data(), inp.data(), p, exec);
+    block.forward(out.data(), inp.data(), shape.B, shape.T, p, exec);
+    std::copy(dout.begin(), dout.end(), dresidual.begin());
+    block.backward(dresidual.data(), g, inp.data(), p, work, exec);
     benchmark::ClobberMemory();
   }
 }

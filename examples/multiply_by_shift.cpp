@@ -8,8 +8,8 @@
 //   affine<uint8> * pot  (q - zero_point) << e, the term of an integer dot product
 // Each is checked over every code of the pot type against the plain multiplication (or
 // division) in double, which is exact for these operands. Exits 1 on a mismatch.
-#include <pot/core/affine.hpp>
 #include <pot/core/pot.hpp>
+#include <pot/quant/affine/activation.hpp>
 
 #include <bit>
 #include <cmath>

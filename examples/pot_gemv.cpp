@@ -17,13 +17,13 @@
 //      float GEMV of the dequantized weights and the original x.
 // Reported, not checked: the error of both against the original float W x, which is
 // the quantization error.
-#include <pot/core/affine.hpp>
 #include <pot/core/pot.hpp>
 #include <pot/linalg/execution.hpp>
 #include <pot/linalg/gemm.hpp>
 #include <pot/linalg/pot_gemv.hpp>
 #include <pot/linalg/pot_weights.hpp>
-#include <pot/quant/observer.hpp>
+#include <pot/quant/affine/observer.hpp>
+#include <pot/quant/affine/quantize.hpp>
 #include <pot/quant/packed_matrix.hpp>
 
 #include <cfloat>

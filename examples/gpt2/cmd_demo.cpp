@@ -58,13 +58,13 @@ int run_demo(arguments& args) {
   qat.sequence_length = T;
   const token_split split = corpus_split(session.data, loaded.tokenizer);
   std::cout << "\n== PTQ to 4bit-E7-log-clamp (pot<4,0,7>), uint8 activations ==\n";
-  fake_quant_hooks hooks(loaded.model->config(), quantization_options{});
-  install_calibrated_hooks(*loaded.model, hooks, split.train, {}, qat.batch_size, T);
+  fake_quant_linears linears(loaded.model->config(), quantization_options{});
+  install_calibrated_linears(*loaded.model, linears, split.train, {}, qat.batch_size, T);
   const double ptq_loss = validation_loss(*loaded.model, split.val, qat.batch_size, T, qat.eval_batches);
   std::cout << "\n== QAT ==\n";
-  const double qat_loss = fine_tune(*loaded.model, &hooks, split.train, split.val, qat, "QAT 4bit-E7-log-clamp");
-  const packed_model packed = pack_model(loaded.model->config(), loaded.model->parameters(), hooks.options(),
-                                         hooks.activation_parameters(), loaded.metadata);
+  const double qat_loss = fine_tune(*loaded.model, &linears, split.train, split.val, qat, "QAT 4bit-E7-log-clamp");
+  const packed_model packed = pack_model(loaded.model->config(), loaded.model->parameters(), linears.options(),
+                                         linears.activation_parameters(), loaded.metadata);
   save_packed_model(session.out_directory / "model-pot.safetensors", packed);
   std::cout << "\n== integer shift inference vs fake-quant ==\n";
   const path_comparison paths = compare_paths(packed, split.val, qat.batch_size, T, qat.eval_batches, session.execution);

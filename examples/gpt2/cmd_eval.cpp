@@ -139,11 +139,11 @@ int eval_packed(const val_options& options, std::optional<std::size_t> stride) {
   const text_windows windows = windows_for(options.sequence, stride.value_or(0), packed.config.block_size);
   const std::unique_ptr<gpt2_model<float>> model =
       make_packed_float_model(packed, 1, windows.length - 1, options.execution);
-  integer_hooks integer(packed, options.execution);
-  model->set_linear_hooks(&integer);
+  const integer_linears integer(packed);
+  model->set_linears(integer.layers());
   report_text_perplexity(*model, tokenizer, corpus_of(packed.metadata, options.data, options.model), windows,
                          "packed model " + options.model + ", integer path");
-  model->set_linear_hooks(nullptr);
+  model->set_linears({});
   print_peak_memory(std::cout);
   return 0;
 }

@@ -101,11 +101,11 @@ int run_generate(arguments& args) {
         stored_tokenizer(packed.metadata, packed.config.vocab_size, *model_path, request.tokenizer);
     const std::unique_ptr<gpt2_model<float>> model =
         make_packed_float_model(packed, 1, packed.config.block_size, execution);
-    integer_hooks integer(packed, execution);
-    model->set_linear_hooks(&integer);
+    const integer_linears integer(packed);
+    model->set_linears(integer.layers());
     std::cerr << "generate: packed model, integer path\n";
     sample_text(*model, tokenizer, prompt, tokens, temperature, top_k, random);
-    model->set_linear_hooks(nullptr);
+    model->set_linears({});
     return 0;
   }
   loaded_model loaded = load_model(*model_path, 1, 0, execution, request);

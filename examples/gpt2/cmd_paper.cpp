@@ -239,19 +239,19 @@ int run_paper(arguments& args) {
       options.format = {max_exponent == 3 ? 3 : 4, max_exponent, rounding, zero_policy::clamp};
       paper_row row{format_name(options.format)};
       base.model->load_parameters(float_parameters);
-      fake_quant_hooks hooks(base.model->config(), options);
-      install_calibrated_hooks(*base.model, hooks, split.train, {}, settings.batch_size, T);
+      fake_quant_linears linears(base.model->config(), options);
+      install_calibrated_linears(*base.model, linears, split.train, {}, settings.batch_size, T);
       row.ptq = validation_loss(*base.model, split.val, settings.batch_size, T, settings.eval_batches);
       std::cout << "PTQ " << row.name << ": val loss " << row.ptq << "\n";
-      row.qat = fine_tune(*base.model, &hooks, split.train, split.val, settings, "QAT " + row.name);
+      row.qat = fine_tune(*base.model, &linears, split.train, split.val, settings, "QAT " + row.name);
       std::cout << "QAT " << row.name << ": val loss " << row.qat << "\n";
       const packed_model packed = pack_model(base.model->config(), base.model->parameters(), options,
-                                             hooks.activation_parameters(), derived_metadata(base, corpus));
+                                             linears.activation_parameters(), derived_metadata(base, corpus));
       save_packed_model(session.out_directory / ("qat-" + row.name + ".safetensors"), packed);
       if (max_exponent == 7)
         memory_saving = 1.0 - static_cast<double>(packed.packed_weight_bytes()) /
                                   static_cast<double>(packed.float32_weight_bytes());
-      base.model->set_linear_hooks(nullptr);
+      base.model->set_linears({});
       rows.push_back(row);
     }
 

@@ -75,16 +75,16 @@ int run_qat(arguments& args) {
   std::cout << "model " << *model_path << ": " << describe_model(loaded) << "; batches of " << B << " x " << T
             << " from " << corpus << "\n";
   const token_split split = corpus_split(corpus, loaded.tokenizer);
-  fake_quant_hooks hooks(loaded.model->config(), options);
-  install_calibrated_hooks(*loaded.model, hooks, split.train, calibration, B, T);
+  fake_quant_linears linears(loaded.model->config(), options);
+  install_calibrated_linears(*loaded.model, linears, split.train, calibration, B, T);
   const double before = validation_loss(*loaded.model, split.val, B, T, settings.eval_batches);
   std::cout << "PTQ " << format_name(options.format) << ": val loss " << before << "\n";
-  const double after = fine_tune(*loaded.model, &hooks, split.train, split.val, settings,
+  const double after = fine_tune(*loaded.model, &linears, split.train, split.val, settings,
                                  "QAT " + format_name(options.format) + " (" + estimator_name(options.estimator) + " STE)");
   std::cout << "QAT " << format_name(options.format) << ": val loss " << after << ", perplexity " << std::exp(after)
             << "\n";
   const packed_model packed = pack_model(loaded.model->config(), loaded.model->parameters(), options,
-                                         hooks.activation_parameters(), derived_metadata(loaded, corpus));
+                                         linears.activation_parameters(), derived_metadata(loaded, corpus));
   print_weight_memory(std::cout, packed);
   save_packed_model(*out_path, packed);
   std::cout << "wrote " << *out_path << "\n";

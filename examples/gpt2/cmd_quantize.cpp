@@ -67,12 +67,12 @@ int run_quantize(arguments& args) {
   loaded_model loaded = load_model(std::move(file), B, T, execution);
   std::cout << "model " << *model_path << ": " << describe_model(loaded) << "\n";
   const token_split split = corpus_split(corpus, loaded.tokenizer);
-  fake_quant_hooks hooks(loaded.model->config(), options);
+  fake_quant_linears linears(loaded.model->config(), options);
   std::cout << "calibrating " << activation_type_name(options.activations) << " activation observers on "
             << calibration.batches << " training batches of " << B << " x " << T << " (" << corpus << ")\n";
-  install_calibrated_hooks(*loaded.model, hooks, split.train, calibration, B, T);
+  install_calibrated_linears(*loaded.model, linears, split.train, calibration, B, T);
   const packed_model packed = pack_model(loaded.model->config(), loaded.model->parameters(), options,
-                                         hooks.activation_parameters(), derived_metadata(loaded, corpus));
+                                         linears.activation_parameters(), derived_metadata(loaded, corpus));
   print_weight_memory(std::cout, packed);
   save_packed_model(*out_path, packed);
   std::cout << "wrote " << *out_path << "\n";

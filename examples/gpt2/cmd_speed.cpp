@@ -124,17 +124,17 @@ int run_speed(arguments& args) {
   for (std::int32_t& token : tokens) token = static_cast<std::int32_t>(random.next() % config.vocab_size);
 
   std::unique_ptr<packed_model> packed;
-  std::unique_ptr<integer_hooks> integer;
+  std::unique_ptr<integer_linears> integer;
   std::size_t linear_bytes = block_linear_weights(config) * sizeof(float);
   if (packed_weights) {
-    fake_quant_hooks hooks(config, options);
-    install_calibrated_hooks(model, hooks, tokens, {2, seed}, 1, prompt_tokens);
+    fake_quant_linears linears(config, options);
+    install_calibrated_linears(model, linears, tokens, {2, seed}, 1, prompt_tokens);
     packed = std::make_unique<packed_model>(
-        pack_model(config, model.parameters(), options, hooks.activation_parameters(), {}));
-    model.set_linear_hooks(nullptr);
+        pack_model(config, model.parameters(), options, linears.activation_parameters(), {}));
+    model.set_linears({});
     model.load_parameters(packed->parameters);
-    integer = std::make_unique<integer_hooks>(*packed, execution);
-    model.set_linear_hooks(integer.get());
+    integer = std::make_unique<integer_linears>(*packed);
+    model.set_linears(integer->layers());
     linear_bytes = packed->packed_weight_bytes();
   }
 

@@ -92,12 +92,17 @@ void arguments::finish() const {
     throw std::invalid_argument("pot: unknown option(s) " + unknown + " (see --help)");
 }
 
+pot::linalg::thread_pool& arguments::thread_pool(unsigned threads) {
+  if (!pool_) pool_ = std::make_unique<pot::linalg::thread_pool>(threads);
+  return *pool_;
+}
+
 pot::linalg::execution threads_option(arguments& args) {
   const auto threads = static_cast<unsigned>(args.count("threads", 0, max_threads));
-  // One pool for the program's lifetime: a training step makes about a hundred parallel
-  // calls, and starting threads for each would cost more than some of them compute.
-  // A later call asking for more threads than the pool has starts its own per call.
-  static pot::linalg::thread_pool pool(threads);
+  // One pool for the subcommand: a training step makes about a hundred parallel calls,
+  // and starting threads for each would cost more than some of them compute. A later
+  // call asking for more threads than the pool has starts its own per call.
+  pot::linalg::thread_pool& pool = args.thread_pool(threads);
   return {threads, threads > pool.size() ? nullptr : &pool};
 }
 

@@ -12,6 +12,7 @@
 #include <iosfwd>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "dataset.hpp"
 #include "model_io.hpp"
 #include "pot/linalg/execution.hpp"
+#include "pot/linalg/thread_pool.hpp"
 
 namespace gpt2 {
 
@@ -52,11 +54,17 @@ class arguments {
   /// \brief Throws std::invalid_argument naming every option no getter read.
   void finish() const;
 
+  /// \brief The thread pool of the subcommand these arguments are for: made by the first
+  /// call with \p threads workers (0: one per hardware thread), and owned by the
+  /// arguments, so that it lives exactly as long as the subcommand.
+  pot::linalg::thread_pool& thread_pool(unsigned threads);
+
  private:
   std::optional<std::string> take(const std::string& name);
 
   std::map<std::string, std::optional<std::string>> given_;  // value, or none for a flag
   std::map<std::string, bool> read_;
+  std::unique_ptr<pot::linalg::thread_pool> pool_;
 };
 
 /// \brief The most threads `--threads` may ask for: more only start threads that wait.
@@ -72,8 +80,8 @@ inline constexpr std::size_t max_channels = 65536;
 inline constexpr std::size_t max_sequence = 65536;
 inline constexpr std::size_t max_batch = 65536;
 
-/// \brief `--threads N` (default 0: every hardware thread; at most max_threads), on a
-/// thread pool that the first call creates and that lives as long as the program.
+/// \brief `--threads N` (default 0: every hardware thread; at most max_threads), on the
+/// arguments' thread pool (arguments::thread_pool).
 pot::linalg::execution threads_option(arguments& args);
 
 /// \brief `--tokenizer char|gpt2 --vocab DIR --n-head N`: how to read a model file (see

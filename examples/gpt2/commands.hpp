@@ -55,7 +55,7 @@ training_outcome run_training(const training_session& session);
 token_split corpus_split(const std::string& data, const text_tokenizer& tokenizer);
 
 /// \brief common.py's evaluate(): the mean loss of \p model over \p batches fixed val
-/// batches of (B, T) drawn from \p val. Install QAT hooks on the model first to evaluate
+/// batches of (B, T) drawn from \p val. Install fake-quant Linears in the model first to evaluate
 /// a fake-quantized model.
 double validation_loss(gpt2_model<float>& model, std::span<const std::int32_t> val,
                        std::size_t B, std::size_t T, std::size_t batches);

@@ -2,21 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 #include <stdexcept>
 #include <string>
 
 #include "pot/linalg/parallel_for.hpp"
-#include "pot/nn/attention.hpp"
 #include "pot/nn/cross_entropy.hpp"
 #include "pot/nn/embedding.hpp"
-#include "pot/nn/gelu.hpp"
-#include "pot/nn/kv_cache.hpp"
 #include "pot/nn/layer_execution.hpp"
 #include "pot/nn/layernorm.hpp"
 #include "pot/nn/matmul.hpp"
-#include "pot/nn/residual.hpp"
-#include "pot/nn/transformer_block.hpp"
 #include "checked_size.hpp"
 #include "random.hpp"
 
@@ -32,77 +26,25 @@ std::string_view linear_module_name(linear_kind kind) {
   throw std::invalid_argument("pot: unknown linear_kind");
 }
 
-
-// Pointers into the activation arena for one block, plus the tensors outside the blocks.
-// Capacities are for the maximum (B, T); a smaller batch uses each tensor's first B*T rows.
-template <class Scalar>
-struct gpt2_model<Scalar>::activations {
-  Scalar* block_input;  // (B, T, C) the residual stream entering the block
-  Scalar* ln1;          // (B, T, C)
-  Scalar* ln1_mean;     // (B, T)
-  Scalar* ln1_rstd;     // (B, T)
-  Scalar* qkv;          // (B, T, 3C)
-  Scalar* attention;    // (B, T, C) attention output, input of attn.c_proj
-  Scalar* probs;        // (B, NH, T, T)
-  Scalar* attn_proj;    // (B, T, C)
-  Scalar* residual2;    // (B, T, C)
-  Scalar* ln2;          // (B, T, C)
-  Scalar* ln2_mean;     // (B, T)
-  Scalar* ln2_rstd;     // (B, T)
-  Scalar* fc;           // (B, T, 4C)
-  Scalar* fc_gelu;      // (B, T, 4C)
-  Scalar* fc_proj;      // (B, T, C)
-  Scalar* residual3;    // (B, T, C) the residual stream leaving the block
-};
+std::size_t linear_index(linear_id id) {
+  return id.layer * linear_kind_count + static_cast<std::size_t>(id.kind);
+}
 
 namespace {
 
-// Sizes of the arena's pieces, in the order they are laid out. Size is std::size_t, or
-// checked_size to find out once, at construction, that none of them overflows.
-template <class Size = std::size_t>
-struct arena_layout {
-  Size positions;  // maximum B * T
-  Size C, V, NH, max_batch, max_sequence, n_layer;
-
-  Size embedding() const { return positions * C; }
-  Size per_layer() const {
-    return positions * (C /*ln1*/ + 2 + 3 * C + C /*attention*/) +
-           max_batch * NH * max_sequence * max_sequence +
-           positions * (C /*attn_proj*/ + C /*residual2*/ + C /*ln2*/ + 2 + 4 * C + 4 * C +
-                        C /*fc_proj*/ + C /*residual3*/);
-  }
-  Size head() const { return positions * (C + 2 + 2 * V + 1); }
-  Size total() const { return embedding() + n_layer * per_layer() + head(); }
-
-  // Offsets of the final LayerNorm and the loss tensors.
-  Size lnf() const { return embedding() + n_layer * per_layer(); }
-  Size lnf_mean() const { return lnf() + positions * C; }
-  Size lnf_rstd() const { return lnf_mean() + positions; }
-  Size logits() const { return lnf_rstd() + positions; }
-  Size probs() const { return logits() + positions * V; }
-  Size losses() const { return probs() + positions * V; }
-};
-
-template <class Size = std::size_t>
-arena_layout<Size> layout_of(const gpt2_config& config, std::size_t max_batch, std::size_t max_sequence) {
-  return {Size(max_batch) * max_sequence, config.n_embd, config.vocab_size, config.n_head,
-          max_batch, max_sequence, config.n_layer};
+// Values besides the blocks' own activations, for the largest (B, T): the residual
+// stream entering each block and leaving the last, the head's activations, and the
+// gradients of the stream, the final LayerNorm's output, the logits and the losses. Size
+// is std::size_t, or checked_size to find out once, at construction, that none of the
+// sizes overflows.
+template <class Size>
+Size model_activation_values(const gpt2_config& config, Size B, Size T) {
+  const Size rows = B * T, C = config.n_embd, V = config.vocab_size;
+  const Size streams = (Size(config.n_layer) + 1) * rows * C;
+  const Size head = rows * (C + 2 + V + V + 1);
+  const Size gradients = rows * (C + C + V + 1);
+  return streams + head + gradients;
 }
-
-// The gradient scratch: one residual-stream gradient, reused per-block scratch, dlogits.
-template <class Size = std::size_t>
-struct gradient_layout {
-  Size positions, C, V;
-  Size dresidual() const { return 0; }
-  Size dln() const { return positions * C; }
-  Size dqkv() const { return dln() + positions * C; }
-  Size dattention() const { return dqkv() + positions * 3 * C; }
-  Size dfc() const { return dattention() + positions * C; }
-  Size dfc_gelu() const { return dfc() + positions * 4 * C; }
-  Size dlogits() const { return dfc_gelu() + positions * 4 * C; }
-  Size dlosses() const { return dlogits() + positions * V; }
-  Size total() const { return dlosses() + positions; }
-};
 
 }  // namespace
 
@@ -119,11 +61,13 @@ gpt2_model<Scalar>::gpt2_model(const gpt2_config& config, std::size_t max_batch,
                                 std::to_string(config_.block_size));
   // Everything this model allocates, checked before any of it is: the sizes may come
   // from a file or the command line.
+  using block_t = pot::nn::transformer_block<Scalar>;
   try {
-    const arena_layout<checked_size> checked = layout_of<checked_size>(config_, max_batch, max_sequence);
-    const checked_size elements =
-        checked_size(gpt2_parameter_count(config_)) * 2 + checked.total() +
-        gradient_layout<checked_size>{checked.positions, config_.n_embd, config_.vocab_size}.total();
+    const checked_size B = max_batch, T = max_sequence, C = config_.n_embd, NH = config_.n_head;
+    const checked_size elements = checked_size(gpt2_parameter_count(config_)) * 2 +
+                                  model_activation_values<checked_size>(config_, B, T) +
+                                  checked_size(config_.n_layer) * block_t::template activation_values<checked_size>(B, T, C, NH) +
+                                  block_t::scratch::template values<checked_size>(B, T, C);
     require_memory(elements * sizeof(Scalar),
                    "a model of n_layer " + std::to_string(config_.n_layer) + ", n_head " +
                        std::to_string(config_.n_head) + ", n_embd " + std::to_string(config_.n_embd) +
@@ -138,60 +82,68 @@ gpt2_model<Scalar>::gpt2_model(const gpt2_config& config, std::size_t max_batch,
   tensors_ = gpt2_parameters(config_);
   parameters_.assign(gpt2_parameter_count(config_), Scalar(0));
   gradients_.assign(parameters_.size(), Scalar(0));
-  const arena_layout layout = layout_of(config_, max_batch, max_sequence);
-  arena_.assign(layout.total(), Scalar(0));
-  gradient_arena_.assign(gradient_layout<>{layout.positions, config_.n_embd, config_.vocab_size}.total(),
-                         Scalar(0));
-  used_weights_.assign(config_.n_layer * linear_kind_count, nullptr);
+  const std::size_t rows = max_batch * max_sequence, C = config_.n_embd, V = config_.vocab_size;
+  const pot::nn::block_shape capacity{max_batch, max_sequence, C, config_.n_head};
   // A block's tensors follow one another in pot::nn::block_tensors' order, so each block
   // is viewed from its first tensor's offset.
   for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
     const std::string prefix = "h." + std::to_string(layer) + ".";
     const std::size_t first = find_parameter(tensors_, prefix + "ln_1.weight").offset;
-    const std::size_t last = find_parameter(tensors_, prefix + "mlp.c_proj.bias").offset + config_.n_embd;
-    if (last - first != pot::nn::block_parameter_count(config_.n_embd))
+    const std::size_t last = find_parameter(tensors_, prefix + "mlp.c_proj.bias").offset + C;
+    if (last - first != pot::nn::block_parameter_count(C))
       throw std::logic_error("pot: gpt2_parameters() lays block " + std::to_string(layer) +
                              " out differently from pot::nn::block_tensors");
     block_offsets_.push_back(first);
+    blocks_.emplace_back(capacity);
   }
+  scratch_.emplace(capacity);
+  streams_.assign((config_.n_layer + 1) * rows * C, Scalar(0));
+  lnf_.assign(rows * C, Scalar(0));
+  lnf_mean_.assign(rows, Scalar(0));
+  lnf_rstd_.assign(rows, Scalar(0));
+  logits_.assign(rows * V, Scalar(0));
+  probs_.assign(rows * V, Scalar(0));
+  losses_.assign(rows, Scalar(0));
+  dresidual_.assign(rows * C, Scalar(0));
+  dlnf_.assign(rows * C, Scalar(0));
+  dlogits_.assign(rows * V, Scalar(0));
+  dlosses_.assign(rows, Scalar(0));
 }
 
 template <class Scalar>
-pot::nn::block_tensors<Scalar> gpt2_model<Scalar>::block(std::span<Scalar> buffer, std::size_t layer) const {
-  return pot::nn::block_tensors_in(buffer.data() + block_offsets_[layer], config_.n_embd);
+pot::nn::block_tensors<const Scalar> gpt2_model<Scalar>::block_parameters(std::size_t layer) const {
+  return pot::nn::block_tensors_in(parameters_.data() + block_offsets_[layer], config_.n_embd);
 }
 
 template <class Scalar>
-auto gpt2_model<Scalar>::layer_activations(std::size_t layer) const -> activations {
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  const std::size_t N = layout.positions;
-  const std::size_t C = config_.n_embd;
-  Scalar* base = const_cast<Scalar*>(arena_.data());
-  Scalar* cursor = base + layout.embedding() + layer * layout.per_layer();
-  auto take = [&](std::size_t count) {
-    Scalar* piece = cursor;
-    cursor += count;
-    return piece;
-  };
-  activations a{};
-  // Block l reads the residual stream that block l-1 wrote last (or the embeddings).
-  a.block_input = layer == 0 ? base : cursor - N * C;
-  a.ln1 = take(N * C);
-  a.ln1_mean = take(N);
-  a.ln1_rstd = take(N);
-  a.qkv = take(N * 3 * C);
-  a.attention = take(N * C);
-  a.probs = take(max_batch_ * config_.n_head * max_sequence_ * max_sequence_);
-  a.attn_proj = take(N * C);
-  a.residual2 = take(N * C);
-  a.ln2 = take(N * C);
-  a.ln2_mean = take(N);
-  a.ln2_rstd = take(N);
-  a.fc = take(N * 4 * C);
-  a.fc_gelu = take(N * 4 * C);
-  a.fc_proj = take(N * C);
-  a.residual3 = take(N * C);
-  return a;
+pot::nn::block_tensors<Scalar> gpt2_model<Scalar>::block_gradients(std::size_t layer) {
+  return pot::nn::block_tensors_in(gradients_.data() + block_offsets_[layer], config_.n_embd);
+}
+
+template <class Scalar>
+const Scalar* gpt2_model<Scalar>::tensor(const char* name) const {
+  return parameters_.data() + find_parameter(tensors_, name).offset;
+}
+
+template <class Scalar>
+Scalar* gpt2_model<Scalar>::gradient(const char* name) {
+  return gradients_.data() + find_parameter(tensors_, name).offset;
+}
+
+template <class Scalar>
+Scalar* gpt2_model<Scalar>::stream(std::size_t layer) noexcept {
+  return streams_.data() + layer * max_batch_ * max_sequence_ * config_.n_embd;
+}
+
+template <class Scalar>
+void gpt2_model<Scalar>::set_linears(std::span<pot::nn::linear<Scalar>* const> layers) {
+  if (!layers.empty() && layers.size() != config_.n_layer * linear_kind_count)
+    throw std::invalid_argument("pot: gpt2_model::set_linears got " + std::to_string(layers.size()) +
+                                " Linears for a model of " + std::to_string(config_.n_layer * linear_kind_count));
+  for (std::size_t layer = 0; layer < config_.n_layer; ++layer)
+    for (std::size_t kind = 0; kind < linear_kind_count; ++kind)
+      blocks_[layer].set_linear(static_cast<linear_kind>(kind),
+                                layers.empty() ? nullptr : layers[linear_index({layer, static_cast<linear_kind>(kind)})]);
 }
 
 template <class Scalar>
@@ -221,44 +173,6 @@ void gpt2_model<Scalar>::load_parameters(std::span<const float> parameters) {
 }
 
 template <class Scalar>
-const Scalar* gpt2_model<Scalar>::linear_weight(linear_id id, const Scalar* master,
-                                                std::size_t OC, std::size_t C) {
-  const Scalar* used = hooks_ != nullptr ? hooks_->weight(id, master, OC, C) : master;
-  used_weights_[id.layer * linear_kind_count + static_cast<std::size_t>(id.kind)] = used;
-  return used;
-}
-
-template <class Scalar>
-void gpt2_model<Scalar>::linear_forward(linear_id id, Scalar* out, Scalar* input,
-                                        const Scalar* weight, const Scalar* bias, std::size_t OC,
-                                        std::size_t C) {
-  const std::size_t rows = last_batch_ * last_sequence_;
-  if (hooks_ != nullptr) {
-    hooks_->quantize_input(id, input, rows, C);
-    if (hooks_->replace_product(id, out, input, bias, rows, C, OC)) {
-      used_weights_[id.layer * linear_kind_count + static_cast<std::size_t>(id.kind)] = weight;
-      return;
-    }
-  }
-  pot::nn::matmul_forward(out, input, linear_weight(id, weight, OC, C), bias, 1, rows, C, OC,
-                          execution_);
-}
-
-template <class Scalar>
-void gpt2_model<Scalar>::linear_backward(linear_id id, Scalar* dinput, Scalar* dweight,
-                                         Scalar* dbias, const Scalar* dout, const Scalar* input,
-                                         std::size_t OC, std::size_t C) {
-  const std::size_t rows = last_batch_ * last_sequence_;
-  const Scalar* used = used_weights_[id.layer * linear_kind_count + static_cast<std::size_t>(id.kind)];
-  pot::nn::matmul_backward(dinput, dweight, dbias, dout, input, used, 1, rows, C, OC, execution_,
-                           pot::nn::input_gradient::overwrite);
-  if (hooks_ == nullptr) return;
-  const auto master_offset = static_cast<std::size_t>(dweight - gradients_.data());
-  hooks_->weight_gradient(id, parameters_.data() + master_offset, dweight, OC, C);
-  hooks_->input_gradient(id, dinput, rows, C);
-}
-
-template <class Scalar>
 void gpt2_model<Scalar>::check_batch(std::span<const std::int32_t> inputs, std::span<const std::int32_t> targets,
                                      std::size_t B, std::size_t T) const {
   if (B == 0 || T == 0 || B > max_batch_ || T > max_sequence_)
@@ -280,21 +194,8 @@ Scalar gpt2_model<Scalar>::forward(std::span<const std::int32_t> inputs,
   last_targets_.assign(targets.begin(), targets.end());
   run_forward(inputs, B, T, false);
   if (targets.empty()) return Scalar(0);
-
-  const std::size_t V = config_.vocab_size;
-  const std::size_t N = B * T;
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  const Scalar* logits = arena_.data() + layout.logits();
-  Scalar* probs = arena_.data() + layout.probs();
-  Scalar* losses = arena_.data() + layout.losses();
-  pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
-    pot::nn::cross_entropy_forward(losses + first, probs + first * V, logits + first * V,
-                                   targets.data() + first, 1, last - first, V);
-  }, pot::nn::layer_execution<Scalar>(execution_, N * V));
-  // The mean is summed here in one fixed order, so the loss does not depend on the threads.
-  pot::nn::accumulator_t<Scalar> total = 0;
-  for (std::size_t i = 0; i < N; ++i) total += losses[i];
-  return static_cast<Scalar>(total / static_cast<pot::nn::accumulator_t<Scalar>>(N));
+  return pot::nn::cross_entropy_forward(losses_.data(), probs_.data(), logits_.data(), targets.data(), 1, B * T,
+                                        config_.vocab_size, execution_);
 }
 
 template <class Scalar>
@@ -340,81 +241,30 @@ void gpt2_model<Scalar>::run_forward(std::span<const std::int32_t> inputs, std::
   last_batch_ = B;
   last_sequence_ = T;
   const std::size_t C = config_.n_embd;
-  const std::size_t V = config_.vocab_size;
-  const std::size_t NH = config_.n_head;
   const std::size_t N = B * T;
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-
-  const Scalar* wte = parameters_.data() + find_parameter(tensors_, "wte.weight").offset;
-  const Scalar* wpe = parameters_.data() + find_parameter(tensors_, "wpe.weight").offset;
-  pot::nn::embedding_forward(arena_.data(), inputs.data(), wte, wpe, B, T, C, V, config_.block_size,
-                             cached ? cached_positions() : 0);
-  auto layernorm = [&](Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in,
-                       const Scalar* weight, const Scalar* bias) {
-    pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
-      pot::nn::layernorm_forward(out + first * C, mean + first, rstd + first, in + first * C,
-                                 weight, bias, 1, last - first, C);
-    }, pot::nn::layer_execution<Scalar>(execution_, N * C));
-  };
-
-  auto residual = [&](Scalar* out, const Scalar* stream, const Scalar* branch) {
-    pot::linalg::parallel_for(0, N * C, [&](std::size_t first, std::size_t last) {
-      pot::nn::residual_forward(out + first, stream + first, branch + first, last - first);
-    }, pot::nn::layer_execution<Scalar>(execution_, N * C));
-  };
-
+  pot::nn::embedding_forward(stream(0), inputs.data(), tensor("wte.weight"), tensor("wpe.weight"), B, T, C,
+                             config_.vocab_size, config_.block_size, cached ? cached_positions() : 0, execution_);
   for (std::size_t layer = 0; layer < config_.n_layer; ++layer) {
-    const pot::nn::block_tensors<Scalar> p = block(parameters_, layer);
-    const activations a = layer_activations(layer);
-    layernorm(a.ln1, a.ln1_mean, a.ln1_rstd, a.block_input, p.ln1_weight, p.ln1_bias);
-    linear_forward({layer, linear_kind::attention_qkv}, a.qkv, a.ln1, p.qkv_weight, p.qkv_bias,
-                   3 * C, C);
-    if (cached) {
-      // Heads over the threads: a decode step has one sequence.
-      pot::nn::attention_forward_cached(a.attention, a.qkv, T, caches_[layer], execution_);
-    } else {
-      // One sequence per task: each head's GEMMs are too small to split further.
-      pot::linalg::parallel_for(0, B, [&](std::size_t first, std::size_t last) {
-        for (std::size_t b = first; b < last; ++b)
-          pot::nn::attention_forward(a.attention + b * T * C, a.probs + b * NH * T * T,
-                                     a.qkv + b * T * 3 * C, 1, T, C, NH, {1});
-      }, execution_);
-    }
-    linear_forward({layer, linear_kind::attention_projection}, a.attn_proj, a.attention,
-                   p.attn_proj_weight, p.attn_proj_bias, C, C);
-    residual(a.residual2, a.block_input, a.attn_proj);
-    layernorm(a.ln2, a.ln2_mean, a.ln2_rstd, a.residual2, p.ln2_weight, p.ln2_bias);
-    linear_forward({layer, linear_kind::mlp_expand}, a.fc, a.ln2, p.fc_weight, p.fc_bias, 4 * C, C);
-    pot::linalg::parallel_for(0, N * 4 * C, [&](std::size_t first, std::size_t last) {
-      pot::nn::gelu_forward(a.fc_gelu + first, a.fc + first, last - first);
-    }, pot::nn::layer_execution<Scalar>(execution_, N * 4 * C));
-    linear_forward({layer, linear_kind::mlp_project}, a.fc_proj, a.fc_gelu, p.fc_proj_weight,
-                   p.fc_proj_bias, C, 4 * C);
-    residual(a.residual3, a.residual2, a.fc_proj);
+    const pot::nn::block_tensors<const Scalar> p = block_parameters(layer);
+    if (cached)
+      blocks_[layer].forward_cached(stream(layer + 1), stream(layer), T, p, caches_[layer], execution_);
+    else
+      blocks_[layer].forward(stream(layer + 1), stream(layer), B, T, p, execution_);
   }
-
-  const Scalar* last_residual =
-      config_.n_layer == 0 ? arena_.data() : layer_activations(config_.n_layer - 1).residual3;
-  Scalar* lnf = arena_.data() + layout.lnf();
-  const Scalar* lnf_weight = parameters_.data() + find_parameter(tensors_, "ln_f.weight").offset;
-  const Scalar* lnf_bias = parameters_.data() + find_parameter(tensors_, "ln_f.bias").offset;
-  layernorm(lnf, arena_.data() + layout.lnf_mean(), arena_.data() + layout.lnf_rstd(), last_residual,
-            lnf_weight, lnf_bias);
-  Scalar* logits = arena_.data() + layout.logits();
-  pot::nn::matmul_forward(logits, lnf, wte, static_cast<const Scalar*>(nullptr), 1, N, C, V,
-                          execution_);
+  pot::nn::layernorm_forward(lnf_.data(), lnf_mean_.data(), lnf_rstd_.data(), stream(config_.n_layer),
+                             tensor("ln_f.weight"), tensor("ln_f.bias"), 1, N, C, execution_);
+  pot::nn::matmul_forward(logits_.data(), lnf_.data(), tensor("wte.weight"), static_cast<const Scalar*>(nullptr), 1,
+                          N, C, config_.vocab_size, execution_);
 }
 
 template <class Scalar>
 std::span<const Scalar> gpt2_model<Scalar>::logits() const noexcept {
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  return {arena_.data() + layout.logits(), last_batch_ * last_sequence_ * config_.vocab_size};
+  return {logits_.data(), last_batch_ * last_sequence_ * config_.vocab_size};
 }
 
 template <class Scalar>
 std::span<const Scalar> gpt2_model<Scalar>::losses() const noexcept {
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  return {arena_.data() + layout.losses(), last_batch_ * last_sequence_};
+  return {losses_.data(), last_batch_ * last_sequence_};
 }
 
 template <class Scalar>
@@ -426,84 +276,34 @@ void gpt2_model<Scalar>::backward() {
   const std::size_t N = B * T;
   const std::size_t C = config_.n_embd;
   const std::size_t V = config_.vocab_size;
-  const std::size_t NH = config_.n_head;
-  const arena_layout layout = layout_of(config_, max_batch_, max_sequence_);
-  const gradient_layout<> scratch{layout.positions, C, V};
-  Scalar* g = gradient_arena_.data();
-  Scalar* dresidual = g + scratch.dresidual();  // (B, T, C) gradient of the residual stream
-  Scalar* dln = g + scratch.dln();              // (B, T, C)
-  Scalar* dqkv = g + scratch.dqkv();            // (B, T, 3C)
-  Scalar* dattention = g + scratch.dattention();  // (B, T, C)
-  Scalar* dfc = g + scratch.dfc();              // (B, T, 4C)
-  Scalar* dfc_gelu = g + scratch.dfc_gelu();    // (B, T, 4C)
-  Scalar* dlogits = g + scratch.dlogits();      // (B, T, V)
-  Scalar* dlosses = g + scratch.dlosses();      // (B, T)
-  // Every parameter gradient is accumulated into (wte's by two layers).
+  // Every parameter gradient is accumulated into (wte's by two layers), and a Linear's
+  // weight gradient must hold only this pass (pot/nn/linear.hpp).
   pot::linalg::parallel_for(0, gradients_.size(), [&](std::size_t first, std::size_t last) {
     std::fill(gradients_.data() + first, gradients_.data() + last, Scalar(0));
   }, pot::nn::layer_execution<Scalar>(execution_, gradients_.size()));
 
-  auto layernorm_back = [&](Scalar* dinput, Scalar* dweight, Scalar* dbias, const Scalar* dout,
-                            const Scalar* input, const Scalar* weight, const Scalar* mean,
-                            const Scalar* rstd) {
-    pot::nn::layernorm_backward(dinput, dweight, dbias, dout, input, weight, mean, rstd, 1, N, C,
-                                execution_);
-  };
-
   // Loss: the mean over positions, so every position's loss has weight 1 / (B*T).
-  std::fill(dlosses, dlosses + N, Scalar(1) / static_cast<Scalar>(N));
-  const Scalar* probs = arena_.data() + layout.probs();
-  pot::linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
-    std::fill(dlogits + first * V, dlogits + last * V, Scalar(0));  // accumulated
-    pot::nn::cross_entropy_backward(dlogits + first * V, dlosses + first, probs + first * V,
-                                    last_targets_.data() + first, 1, last - first, V);
+  std::fill(dlosses_.begin(), dlosses_.begin() + static_cast<std::ptrdiff_t>(N), Scalar(1) / static_cast<Scalar>(N));
+  pot::linalg::parallel_for(0, N * V, [&](std::size_t first, std::size_t last) {
+    std::fill(dlogits_.data() + first, dlogits_.data() + last, Scalar(0));  // accumulated
   }, pot::nn::layer_execution<Scalar>(execution_, N * V));
-
-  const Scalar* wte = parameters_.data() + find_parameter(tensors_, "wte.weight").offset;
-  Scalar* dwte = gradients_.data() + find_parameter(tensors_, "wte.weight").offset;
-  Scalar* dwpe = gradients_.data() + find_parameter(tensors_, "wpe.weight").offset;
-  const Scalar* lnf = arena_.data() + layout.lnf();
-  pot::nn::matmul_backward(dln, dwte, static_cast<Scalar*>(nullptr), dlogits, lnf, wte, 1, N, C, V,
-                           execution_, pot::nn::input_gradient::overwrite);
-  const Scalar* last_residual =
-      config_.n_layer == 0 ? arena_.data() : layer_activations(config_.n_layer - 1).residual3;
+  pot::nn::cross_entropy_backward(dlogits_.data(), dlosses_.data(), probs_.data(), last_targets_.data(), 1, N, V,
+                                  execution_);
+  pot::nn::matmul_backward(dlnf_.data(), gradient("wte.weight"), static_cast<Scalar*>(nullptr), dlogits_.data(),
+                           lnf_.data(), tensor("wte.weight"), 1, N, C, V, execution_,
+                           pot::nn::input_gradient::overwrite);
+  Scalar* dresidual = dresidual_.data();  // (B, T, C) the residual stream's gradient
   std::fill(dresidual, dresidual + N * C, Scalar(0));
-  layernorm_back(dresidual, gradients_.data() + find_parameter(tensors_, "ln_f.weight").offset,
-                 gradients_.data() + find_parameter(tensors_, "ln_f.bias").offset, dln,
-                 last_residual, parameters_.data() + find_parameter(tensors_, "ln_f.weight").offset,
-                 arena_.data() + layout.lnf_mean(), arena_.data() + layout.lnf_rstd());
-
+  pot::nn::layernorm_backward(dresidual, gradient("ln_f.weight"), gradient("ln_f.bias"), dlnf_.data(),
+                              stream(config_.n_layer), tensor("ln_f.weight"), lnf_mean_.data(), lnf_rstd_.data(), 1, N,
+                              C, execution_);
   // The residual additions pass their gradient through unchanged, so one buffer carries
   // the residual stream's gradient down the blocks and each branch adds to it.
-  for (std::size_t layer = config_.n_layer; layer-- > 0;) {
-    const pot::nn::block_tensors<Scalar> p = block(parameters_, layer);
-    const pot::nn::block_tensors<Scalar> dp = block(gradients_, layer);
-    const activations a = layer_activations(layer);
-    linear_backward({layer, linear_kind::mlp_project}, dfc_gelu, dp.fc_proj_weight, dp.fc_proj_bias,
-                    dresidual, a.fc_gelu, C, 4 * C);
-    pot::linalg::parallel_for(0, N * 4 * C, [&](std::size_t first, std::size_t last) {
-      std::fill(dfc + first, dfc + last, Scalar(0));  // gelu_backward accumulates
-      pot::nn::gelu_backward(dfc + first, a.fc + first, dfc_gelu + first, last - first);
-    }, pot::nn::layer_execution<Scalar>(execution_, N * 4 * C));
-    linear_backward({layer, linear_kind::mlp_expand}, dln, dp.fc_weight, dp.fc_bias, dfc, a.ln2,
-                    4 * C, C);
-    layernorm_back(dresidual, dp.ln2_weight, dp.ln2_bias, dln, a.residual2, p.ln2_weight,
-                   a.ln2_mean, a.ln2_rstd);
-    linear_backward({layer, linear_kind::attention_projection}, dattention, dp.attn_proj_weight,
-                    dp.attn_proj_bias, dresidual, a.attention, C, C);
-    pot::linalg::parallel_for(0, B, [&](std::size_t first, std::size_t last) {
-      std::fill(dqkv + first * T * 3 * C, dqkv + last * T * 3 * C, Scalar(0));  // accumulated
-      for (std::size_t b = first; b < last; ++b)
-        pot::nn::attention_backward(dqkv + b * T * 3 * C, dattention + b * T * C,
-                                    a.qkv + b * T * 3 * C, a.probs + b * NH * T * T, 1, T, C, NH,
-                                    {1});
-    }, execution_);
-    linear_backward({layer, linear_kind::attention_qkv}, dln, dp.qkv_weight, dp.qkv_bias, dqkv,
-                    a.ln1, 3 * C, C);
-    layernorm_back(dresidual, dp.ln1_weight, dp.ln1_bias, dln, a.block_input, p.ln1_weight,
-                   a.ln1_mean, a.ln1_rstd);
-  }
-  pot::nn::embedding_backward(dwte, dwpe, dresidual, last_inputs_.data(), B, T, C, V);
+  for (std::size_t layer = config_.n_layer; layer-- > 0;)
+    blocks_[layer].backward(dresidual, block_gradients(layer), stream(layer), block_parameters(layer), *scratch_,
+                            execution_);
+  pot::nn::embedding_backward(gradient("wte.weight"), gradient("wpe.weight"), dresidual, last_inputs_.data(), B, T, C,
+                              V, execution_);
 }
 
 template class gpt2_model<float>;

@@ -1,11 +1,14 @@
 /// \file
-/// \brief The GPT-2 model: explicit forward and backward passes over one parameter buffer.
+/// \brief The GPT-2 model: the embeddings, a list of library blocks
+/// (pot::nn::transformer_block) over views of one parameter buffer, and the head.
 ///
 /// Token + position embeddings, pre-LayerNorm blocks (causal self-attention, 4x MLP with
 /// tanh GELU), final LayerNorm, lm_head tied to wte. Every layer is a pot::nn
 /// `*_forward` / `*_backward` pair; there is no autodiff tape. The parameters and their
-/// gradients are two buffers in the layout of gpt2_parameters(); the activations live in
-/// one arena sized once for the largest (B, T) the model will see.
+/// gradients are two buffers in the layout of gpt2_parameters(); each block holds its
+/// activations for the largest (B, T) the model will see. A block's Linears run through
+/// the Linear seam (pot/nn/linear.hpp): float by default, fake-quant or integer when
+/// set_linears() installs them.
 ///
 /// The class is a template over the element type: float for training and inference,
 /// double for the finite-difference test of the whole backward pass.
@@ -13,6 +16,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -20,20 +25,18 @@
 #include "gpt2_checkpoint.hpp"
 #include "pot/linalg/execution.hpp"
 #include "pot/nn/kv_cache.hpp"
+#include "pot/nn/linear.hpp"
 #include "pot/nn/transformer_block.hpp"
 
 namespace gpt2 {
 
-/// \brief The four Linear layers of a block (the ones the paper quantizes).
-enum class linear_kind {
-  attention_qkv,         ///< h.i.attn.c_attn, (3C, C)
-  attention_projection,  ///< h.i.attn.c_proj, (C, C)
-  mlp_expand,            ///< h.i.mlp.c_fc, (4C, C)
-  mlp_project,           ///< h.i.mlp.c_proj, (C, 4C)
-};
+/// \brief The four Linear layers of a block (the ones the paper quantizes), in the
+/// order of their parameters: attention_qkv (attn.c_attn), attention_projection
+/// (attn.c_proj), mlp_expand (mlp.c_fc), mlp_project (mlp.c_proj).
+using linear_kind = pot::nn::block_linear;
 
 /// \brief Number of linear_kind values.
-inline constexpr std::size_t linear_kind_count = 4;
+inline constexpr std::size_t linear_kind_count = pot::nn::block_linear_count;
 
 /// \brief The Hugging Face module name of a Linear ("attn.c_attn", ...).
 std::string_view linear_module_name(linear_kind kind);
@@ -44,51 +47,8 @@ struct linear_id {
   linear_kind kind = linear_kind::attention_qkv;
 };
 
-/// \brief Hooks through which quantization-aware training changes what a block's
-/// Linear layers compute, without touching the model. The default does nothing.
-///
-/// In the forward pass each Linear first passes its input (rows, C) to
-/// quantize_input (activation fake-quant, in place: nothing else reads that buffer), then
-/// multiplies by the weight that weight() returns (e.g. a fake-quantized copy of the
-/// master weight). The backward pass multiplies by that same weight pointer, so it must
-/// stay valid until the next forward. After a Linear's backward, weight_gradient gets the
-/// gradient of the weight actually used (the straight-through estimator passes it to the
-/// master weight: edit it in place, e.g. zero it where the weight was clipped) and
-/// input_gradient the gradient of its (quantized) input, to mask in place. Both buffers
-/// hold this batch's contribution only: backward() clears every gradient first.
-template <class Scalar>
-class linear_hooks {
- public:
-  virtual ~linear_hooks() = default;
-
-  /// \brief The (OC, C) weight the Linear multiplies by; \p master by default.
-  virtual const Scalar* weight(linear_id /*id*/, const Scalar* master, std::size_t /*OC*/,
-                               std::size_t /*C*/) {
-    return master;
-  }
-
-  /// \brief Transforms the Linear's input (rows, C) in place before the product.
-  virtual void quantize_input(linear_id /*id*/, Scalar* /*input*/, std::size_t /*rows*/,
-                              std::size_t /*C*/) {}
-
-  /// \brief Adjusts in place the gradient (OC, C) that reaches the master weight.
-  virtual void weight_gradient(linear_id /*id*/, const Scalar* /*master*/, Scalar* /*dweight*/,
-                               std::size_t /*OC*/, std::size_t /*C*/) {}
-
-  /// \brief Adjusts in place the gradient (rows, C) of the Linear's input.
-  virtual void input_gradient(linear_id /*id*/, Scalar* /*dinput*/, std::size_t /*rows*/,
-                              std::size_t /*C*/) {}
-
-  /// \brief Computes the Linear's output (rows, OC) = input (rows, C) W^T + bias itself
-  /// (e.g. an integer kernel over packed weights) and returns true, or returns false to
-  /// leave it to the float GEMM. Called after quantize_input. Inference only: a
-  /// backward() after a replaced product would use the master weight.
-  virtual bool replace_product(linear_id /*id*/, Scalar* /*out*/, const Scalar* /*input*/,
-                               const Scalar* /*bias*/, std::size_t /*rows*/, std::size_t /*C*/,
-                               std::size_t /*OC*/) {
-    return false;
-  }
-};
+/// \brief The position of \p id among a model's Linears: layer * 4 + kind.
+std::size_t linear_index(linear_id id);
 
 /// \brief A GPT-2 model with its parameters, gradients and activation arena.
 template <class Scalar>
@@ -132,8 +92,11 @@ class gpt2_model {
   /// \brief The threads forward() and backward() run on.
   [[nodiscard]] pot::linalg::execution execution() const noexcept { return execution_; }
 
-  /// \brief Installs QAT hooks (nullptr: plain float Linears). The model does not own them.
-  void set_linear_hooks(linear_hooks<Scalar>* hooks) noexcept { hooks_ = hooks; }
+  /// \brief Runs every block Linear through \p layers (one per Linear, in linear_index()
+  /// order; not owned: they must outlive their use), or through the float Linear when
+  /// \p layers is empty. A quantization-aware set trains, an integer one infers.
+  /// \throws std::invalid_argument unless \p layers is empty or has one per block Linear
+  void set_linears(std::span<pot::nn::linear<Scalar>* const> layers);
 
   /// \brief Runs the model on \p inputs (B, T); with \p targets (B, T) also the loss.
   /// \returns the mean cross-entropy over the B*T positions, or 0 without targets
@@ -147,9 +110,9 @@ class gpt2_model {
   /// prompt, into an empty cache), then decode steps of one token that reuse the keys and
   /// values of every earlier position instead of recomputing the window. logits() then
   /// holds the (B, T, V) logits of the new positions; they equal those of forward() over
-  /// the whole sequence within rounding (tests/gpt2/model.test.cpp). Installed hooks
-  /// apply as in forward(), so the integer path decodes through pot_gemv. Inference
-  /// only: backward() refuses to run after it.
+  /// the whole sequence within rounding (tests/gpt2/model.test.cpp). Installed Linears
+  /// apply as in forward(), so the integer path decodes one token through pot_gemv.
+  /// Inference only: backward() refuses to run after it.
   /// \throws std::invalid_argument if B or T is 0, B exceeds max_batch or differs from
   ///   the batch the cache was started with, for tokens outside the vocabulary;
   ///   std::length_error if the cached and new positions exceed max_sequence (nothing
@@ -173,31 +136,33 @@ class gpt2_model {
   void backward();
 
  private:
-  struct activations;
+  using block = pot::nn::transformer_block<Scalar>;
 
-  [[nodiscard]] pot::nn::block_tensors<Scalar> block(std::span<Scalar> buffer, std::size_t layer) const;
+  [[nodiscard]] pot::nn::block_tensors<const Scalar> block_parameters(std::size_t layer) const;
+  [[nodiscard]] pot::nn::block_tensors<Scalar> block_gradients(std::size_t layer);
+  [[nodiscard]] const Scalar* tensor(const char* name) const;
+  [[nodiscard]] Scalar* gradient(const char* name);
+  /// The residual stream entering block \p layer (layer n_layer: leaving the last one).
+  [[nodiscard]] Scalar* stream(std::size_t layer) noexcept;
   void check_batch(std::span<const std::int32_t> inputs, std::span<const std::int32_t> targets, std::size_t B,
                    std::size_t T) const;
   void run_forward(std::span<const std::int32_t> inputs, std::size_t B, std::size_t T, bool cached);
-  [[nodiscard]] activations layer_activations(std::size_t layer) const;
-  const Scalar* linear_weight(linear_id id, const Scalar* master, std::size_t OC, std::size_t C);
-  void linear_forward(linear_id id, Scalar* out, Scalar* input, const Scalar* weight,
-                      const Scalar* bias, std::size_t OC, std::size_t C);
-  void linear_backward(linear_id id, Scalar* dinput, Scalar* dweight, Scalar* dbias,
-                       const Scalar* dout, const Scalar* input, std::size_t OC, std::size_t C);
 
   gpt2_config config_;
   std::size_t max_batch_;
   std::size_t max_sequence_;
   pot::linalg::execution execution_;
-  linear_hooks<Scalar>* hooks_ = nullptr;
   std::vector<parameter_tensor> tensors_;
   std::vector<std::size_t> block_offsets_;  // per block: the offset of its first tensor
   std::vector<Scalar> parameters_;
   std::vector<Scalar> gradients_;
-  std::vector<Scalar> arena_;           // forward activations, sized for the maximum (B, T)
-  std::vector<Scalar> gradient_arena_;  // scratch for the activation gradients
-  std::vector<const Scalar*> used_weights_;  // per Linear: the weight the forward used
+  std::deque<block> blocks_;                         // each with its activations
+  std::optional<typename block::scratch> scratch_;   // the blocks' backward work space
+  std::vector<Scalar> streams_;      // (n_layer + 1) x (B, T, C): embeddings, then each block's output
+  std::vector<Scalar> lnf_, lnf_mean_, lnf_rstd_;  // (B, T, C), (B, T), (B, T)
+  std::vector<Scalar> logits_, probs_, losses_;    // (B, T, V), (B, T, V), (B, T)
+  std::vector<Scalar> dresidual_, dlnf_;           // (B, T, C) each
+  std::vector<Scalar> dlogits_, dlosses_;          // (B, T, V), (B, T)
   std::vector<pot::nn::kv_cache<Scalar>> caches_;  // per block, made by the first forward_cached()
   std::vector<std::int32_t> last_inputs_;
   std::vector<std::int32_t> last_targets_;

@@ -1,20 +1,12 @@
 #include "packed_model.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <set>
 #include <stdexcept>
-#include <type_traits>
 
-#include "pot/simd/intrinsics.hpp"
-
-#include "pot/core/affine.hpp"
-#include "pot/linalg/parallel_for.hpp"
-#include "pot/nn/layer_execution.hpp"
 #include "pot/core/packing.hpp"
-#include "pot/simd/affine_quantize.hpp"
 #include "checked_size.hpp"
 #include "file_error.hpp"
 #include "safetensors.hpp"
@@ -140,32 +132,6 @@ void check_packed_tensors(packed_tensors& tensors, const gpt2_config& config, co
   // Unreachable when n_layer exceeds the listed blocks: their tensors outnumber the file's.
   if (listed.n_layer != config.n_layer) throw std::logic_error("pot: packed model blocks were not all checked");
   tensors.reject_unexpected();
-}
-
-// out[o] = float(double(acc[o]) * rescale[o] + offset[o]) for o < n, four at a time with
-// AVX and FMA (g++ -O2 leaves the scalar loop scalar: it would need a run-time check that
-// out does not overlap the inputs). Where the target has FMA, the multiply-add is fused
-// (one rounding in double), as g++ (GNU mode, -ffp-contract=fast) compiled the former
-// scalar expression; without FMA it is a multiply and an add, as that expression then
-// was. The conversions and the multiply-add are the same IEEE operations in both loops.
-void rescale_row(const std::int32_t* acc, const double* rescale, const double* offset, float* out,
-                 std::size_t n) {
-  std::size_t o = 0;
-#if defined(__AVX__) && defined(__FMA__)
-  for (; o + 4 <= n; o += 4) {
-    const __m256d a = _mm256_cvtepi32_pd(_mm_loadu_si128(reinterpret_cast<const __m128i*>(acc + o)));
-    _mm_storeu_ps(out + o, _mm256_cvtpd_ps(_mm256_fmadd_pd(a, _mm256_loadu_pd(rescale + o),
-                                                            _mm256_loadu_pd(offset + o))));
-  }
-#endif
-  for (; o < n; ++o) {
-#if defined(__FMA__)
-    out[o] = static_cast<float>(std::fma(static_cast<double>(acc[o]), rescale[o], offset[o]));
-#else
-    const double product = static_cast<double>(acc[o]) * rescale[o];
-    out[o] = static_cast<float>(product + offset[o]);
-#endif
-  }
 }
 
 }  // namespace
@@ -297,7 +263,7 @@ packed_model load_packed_model(const std::filesystem::path& path) {
         throw std::runtime_error("tensor " + prefix + ".input_zero_point holds " + std::to_string(zero_point) +
                                  ", which is no 8-bit zero point");
       model.activations.push_back({model.options.activations, scale, static_cast<std::int32_t>(zero_point)});
-      activation_quantizer check(model.activations.back());  // throws on an invalid scale or zero point
+      validate(model.activations.back());  // throws on an invalid scale or zero point
     }
     return model;
   } catch (const std::exception& error) {
@@ -313,54 +279,11 @@ std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& m
   return result;
 }
 
-integer_hooks::integer_hooks(const packed_model& model, pot::linalg::execution execution)
-    : model_(model), execution_(execution) {}
-
-bool integer_hooks::replace_product(linear_id id, float* out, const float* input, const float* bias,
-                                    std::size_t rows, std::size_t C, std::size_t OC) {
-  const packed_linear& weights = *model_.linears[linear_index(id)];
-  const activation_qparams& q = model_.activations[linear_index(id)];
-  accumulators_.resize(rows * OC);
-  // Row passes go over the threads in fixed row ranges; every output is computed by the
-  // same expression whichever thread does it, so the result does not depend on them.
-  const auto quantize_rows = [&](const auto& params, auto& codes) {
-    using code = typename std::remove_reference_t<decltype(codes)>::value_type;
-    codes.resize(rows * C);
-    pot::linalg::parallel_for(
-        0, rows,
-        [&](std::size_t first, std::size_t last) {
-          pot::simd::affine_quantize<code>(std::span<const float>(input + first * C, (last - first) * C), params,
-                                           std::span<code>(codes).subspan(first * C, (last - first) * C));
-        },
-        pot::nn::layer_execution<float>(execution_, rows * C));
-  };
-  if (q.type == activation_type::uint8) {
-    quantize_rows(pot::make_affine_params<std::uint8_t>(q.scale, q.zero_point), codes_u8_);
-    weights.multiply(codes_u8_, rows, q.zero_point, accumulators_, execution_);
-  } else {
-    quantize_rows(pot::make_affine_params<std::int8_t>(q.scale, q.zero_point), codes_i8_);
-    weights.multiply(codes_i8_, rows, q.zero_point, accumulators_, execution_);
+integer_linears::integer_linears(const packed_model& model) {
+  for (std::size_t i = 0; i < model.linears.size(); ++i) {
+    linears_.push_back(model.linears[i]->make_integer_linear(model.activations[i]));
+    layers_.push_back(linears_.back().get());
   }
-  // out = acc * (2^MinExp * scale_a * scale_w[o]) + bias[o], the rescale formed in double
-  // per column, the multiply-add in double (see rescale_row), then rounded to float.
-  const double input_rescale = static_cast<double>(weights.min_level()) * static_cast<double>(q.scale);
-  const std::span<const float> scales = weights.scales();
-  column_rescales_.resize(OC);
-  column_biases_.resize(OC);
-  for (std::size_t o = 0; o < OC; ++o) {
-    column_rescales_[o] = input_rescale * static_cast<double>(scales[scales.size() == 1 ? 0 : o]);
-    column_biases_[o] = bias == nullptr ? 0.0 : static_cast<double>(bias[o]);
-  }
-  const double* rescale = column_rescales_.data();
-  const double* offset = column_biases_.data();
-  const std::int32_t* accumulators = accumulators_.data();
-  pot::linalg::parallel_for(
-      0, rows,
-      [&](std::size_t first, std::size_t last) {
-        for (std::size_t r = first; r < last; ++r) rescale_row(accumulators + r * OC, rescale, offset, out + r * OC, OC);
-      },
-      pot::nn::layer_execution<float>(execution_, rows * OC));
-  return true;
 }
 
 }  // namespace gpt2

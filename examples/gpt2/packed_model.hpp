@@ -59,34 +59,30 @@ packed_model load_packed_model(const std::filesystem::path& path);
 bool is_packed_model_file(const std::filesystem::path& path);
 
 /// \brief A float model over \p model's parameters (Linear weights dequantized), able to
-/// run batches of up to \p max_batch sequences of \p max_sequence tokens, without hooks:
-/// install integer_hooks for the integer path, fake_quant_hooks for the fake-quant one.
+/// run batches of up to \p max_batch sequences of \p max_sequence tokens, with float
+/// Linears: install integer_linears for the integer path, fake_quant_linears for the
+/// fake-quant one.
 std::unique_ptr<gpt2_model<float>> make_packed_float_model(const packed_model& model, std::size_t max_batch,
                                                            std::size_t max_sequence,
                                                            pot::linalg::execution execution);
 
-/// \brief The integer path: each block Linear quantizes its input to 8-bit codes with the
-/// frozen parameters, multiplies by the packed weights exactly in int32 (pot_gemm /
-/// pot_gemv), and rescales once by 2^MinExp * scale_w * scale_a before adding the bias
-/// (a multiply-add in double, fused where the target has FMA, rounded once to float). Quantization and rescale
-/// run over the rows on the execution's threads; the result does not depend on their
-/// number. Everything else in the model stays float.
-class integer_hooks final : public linear_hooks<float> {
+/// \brief The integer path: every block Linear a pot::nn::integer_linear over the
+/// packed weights of \p model (which must outlive this): inputs quantized to 8-bit codes
+/// with the frozen parameters, multiplied exactly in int32 (pot_gemv for one row, pot_gemm
+/// for more, chosen in the library), rescaled once with the bias in the library's fused
+/// epilogue. Everything else in the model stays float; install with
+/// gpt2_model::set_linears(layers()).
+class integer_linears {
  public:
-  /// \brief Hooks over \p model, which must outlive them.
-  integer_hooks(const packed_model& model, pot::linalg::execution execution);
+  /// \brief The Linears of \p model.
+  explicit integer_linears(const packed_model& model);
 
-  bool replace_product(linear_id id, float* out, const float* input, const float* bias, std::size_t rows,
-                       std::size_t C, std::size_t OC) override;
+  /// \brief The Linears, in linear_index() order, for gpt2_model::set_linears().
+  [[nodiscard]] std::span<pot::nn::linear<float>* const> layers() const noexcept { return layers_; }
 
  private:
-  const packed_model& model_;
-  pot::linalg::execution execution_;
-  std::vector<std::uint8_t> codes_u8_;
-  std::vector<std::int8_t> codes_i8_;
-  std::vector<std::int32_t> accumulators_;
-  std::vector<double> column_rescales_;  // (OC) 2^MinExp * scale_a * scale_w[o]
-  std::vector<double> column_biases_;    // (OC) bias[o], 0 without a bias
+  std::vector<std::unique_ptr<pot::nn::linear<float>>> linears_;
+  std::vector<pot::nn::linear<float>*> layers_;
 };
 
 }  // namespace gpt2

@@ -1,14 +1,16 @@
 #include "pot_format.hpp"
 
 #include <array>
-#include <cmath>
 #include <stdexcept>
 
 #include "pot/core/packing.hpp"
-#include "pot/linalg/pot_gemm.hpp"
-#include "pot/linalg/pot_gemv.hpp"
-#include "pot/quant/fake_quant.hpp"
+#include "pot/linalg/pot_weights.hpp"
+#include "pot/nn/fake_quant_linear.hpp"
+#include "pot/nn/integer_linear.hpp"
+#include "pot/quant/affine/fake_quantizer.hpp"
+#include "pot/quant/affine/params.hpp"
 #include "pot/quant/packed_matrix.hpp"
+#include "quantization.hpp"
 
 namespace gpt2 {
 
@@ -31,33 +33,60 @@ class packed_linear_of final : public packed_linear {
   }
   std::span<const float> scales() const override { return matrix_.scales(); }
   void dequantize(std::span<float> out) const override { matrix_.dequantize(out); }
-  float min_level() const override { return std::ldexp(1.0f, P::min_exponent); }
   std::size_t float32_bytes() const override { return matrix_.float32_bytes(); }
   std::size_t packed_bytes() const override { return matrix_.packed_bytes_total(); }
-  void multiply(std::span<const std::uint8_t> a, std::size_t M, std::int32_t zero_point,
-                std::span<std::int32_t> out, pot::linalg::execution execution) const override {
-    product(a, M, zero_point, out, execution);
-  }
-  void multiply(std::span<const std::int8_t> a, std::size_t M, std::int32_t zero_point,
-                std::span<std::int32_t> out, pot::linalg::execution execution) const override {
-    product(a, M, zero_point, out, execution);
+  std::unique_ptr<pot::nn::linear<float>> make_integer_linear(const activation_qparams& input) const override {
+    const pot::linalg::packed_weights_view<P> view(matrix_);
+    switch (input.type) {
+      case activation_type::uint8:
+        return std::make_unique<pot::nn::integer_linear<P, std::uint8_t>>(
+            view, pot::make_affine_params<std::uint8_t>(input.scale, input.zero_point));
+      case activation_type::int8:
+        return std::make_unique<pot::nn::integer_linear<P, std::int8_t>>(
+            view, pot::make_affine_params<std::int8_t>(input.scale, input.zero_point));
+      case activation_type::none: break;
+    }
+    throw std::invalid_argument("pot: the integer path needs 8-bit activations (uint8 or int8), not float");
   }
 
  private:
-  template <class Q>
-  void product(std::span<const Q> a, std::size_t M, std::int32_t zero_point, std::span<std::int32_t> out,
-               pot::linalg::execution execution) const {
-    // One token at a time (generation) is a matrix-vector product: the GEMV kernel
-    // streams the weights once instead of decoding panels for a single row.
-    if (M == 1)
-      pot::linalg::pot_gemv<P, Q>(pot::linalg::packed_weights_view<P>(matrix_), a, zero_point, out,
-                                  pot::linalg::pot_kernel::table, execution);
-    else
-      pot::linalg::pot_gemm<P, Q>(matrix_, a, M, zero_point, out, pot::linalg::pot_kernel::table,
-                                  execution);
-  }
-
   pot::packed_matrix<P> matrix_;
+};
+
+// The library's quantization-aware Linear of one format and activation type.
+template <class P, class Q>
+class qat_linear_of final : public qat_linear {
+ public:
+  qat_linear_of(const quantization_options& options, const activation_qparams* frozen)
+      : type_(options.activations),
+        layer_({options.granularity, options.estimator, options.activations != activation_type::none},
+               frozen != nullptr
+                   ? pot::affine_fake_quantizer<Q>(pot::make_affine_params<Q>(frozen->scale, frozen->zero_point))
+                   : pot::affine_fake_quantizer<Q>(observer_averaging_constant)) {}
+
+  void forward(float* out, float* input, const pot::nn::linear_parameters<float>& p, std::size_t rows,
+               pot::linalg::execution exec) override {
+    layer_.forward(out, input, p, rows, exec);
+  }
+  void backward(float* dinput, const pot::nn::linear_gradients<float>& g, const float* dout, const float* input,
+                const pot::nn::linear_parameters<float>& p, std::size_t rows, pot::linalg::execution exec) override {
+    layer_.backward(dinput, g, dout, input, p, rows, exec);
+  }
+  void set_observing(bool observing) override {
+    if (type_ != activation_type::none) layer_.input_quantizer().set_observing(observing);
+  }
+  activation_qparams input_parameters() const override {
+    if (type_ == activation_type::none)
+      throw std::logic_error("pot: float activations have no quantization parameters");
+    const pot::affine_params<Q> params = layer_.input_quantizer().params();
+    return {type_, params.scale, params.zero_point};
+  }
+  std::span<float> scales() override { return layer_.scales(); }
+  std::span<const double> scale_gradients() const override { return layer_.scale_gradients(); }
+
+ private:
+  activation_type type_;
+  pot::nn::fake_quant_linear<P, Q> layer_;
 };
 
 template <class P>
@@ -67,24 +96,10 @@ class weight_format_of final : public weight_format {
 
   const format_spec& spec() const override { return spec_; }
 
-  std::vector<float> scales(std::span<const float> weights, std::size_t rows, std::size_t cols,
-                            pot::scale_granularity granularity) const override {
-    return pot::pot_scales<P>(weights, rows, cols, granularity, pot::scale_rule::max_abs);
-  }
-
-  void fake_quantize(std::span<const float> weights, std::size_t rows, std::size_t cols,
-                     std::span<const float> scales, std::span<float> out,
-                     std::span<std::uint8_t> mask) const override {
-    for (std::size_t r = 0; r < rows; ++r) {
-      const std::size_t first = r * cols;
-      pot::fake_quantize_pot_forward<P>(weights.subspan(first, cols), scales[scales.size() == 1 ? 0 : r],
-                                        out.subspan(first, cols), mask.subspan(first, cols));
-    }
-  }
-
-  double scale_gradient(std::span<const float> dout, std::span<const float> weights, float scale,
-                        double gradient_scale) const override {
-    return pot::fake_quantize_pot_scale_gradient<P>(dout, weights, scale, gradient_scale);
+  std::unique_ptr<qat_linear> make_qat_linear(const quantization_options& options,
+                                              const activation_qparams* frozen) const override {
+    if (options.activations == activation_type::int8) return std::make_unique<qat_linear_of<P, std::int8_t>>(options, frozen);
+    return std::make_unique<qat_linear_of<P, std::uint8_t>>(options, frozen);
   }
 
   std::unique_ptr<packed_linear> pack(std::span<const float> weights, std::size_t rows, std::size_t cols,
@@ -158,8 +173,6 @@ format_spec parse_format_name(const std::string& name) {
   throw std::invalid_argument("pot: unknown PoT format \"" + name + "\"; valid formats: " +
                               valid_format_names());
 }
-
-double weight_format::largest_level() const { return std::ldexp(1.0, spec().max_exponent); }
 
 const weight_format& find_weight_format(const format_spec& spec) {
   for (const weight_format* format : compiled_formats)

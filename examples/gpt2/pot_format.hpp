@@ -1,6 +1,7 @@
 /// \file
 /// \brief The PoT weight formats the `gpt2` program can choose at run time, each a
-/// compiled pot<> instantiation behind a small virtual interface.
+/// compiled pot<> instantiation behind a small virtual interface that makes the library's
+/// Linears of that format (pot/nn/fake_quant_linear.hpp, pot/nn/integer_linear.hpp).
 ///
 /// A format is bits, exponent range [0, MaxExp] (relative to the tensor scale), rounding
 /// domain and zero policy. "clamp" has no zero code: weights below 2^0 round up to it, as
@@ -16,10 +17,14 @@
 #include <vector>
 
 #include "pot/core/pot.hpp"
-#include "pot/linalg/execution.hpp"
+#include "pot/nn/linear.hpp"
 #include "pot/quant/pot_quantizer.hpp"
 
 namespace gpt2 {
+
+struct activation_qparams;    // quantization.hpp
+struct quantization_options;  // quantization.hpp
+class qat_linear;             // quantization.hpp
 
 /// \brief Whether below-range weights clamp to the least level or flush to a zero code.
 enum class zero_policy { clamp, flush };
@@ -44,7 +49,7 @@ format_spec parse_format_name(const std::string& name);
 std::string valid_format_names();
 
 /// \brief One Linear weight (OC, C) packed in a PoT format: the codes of a
-/// pot::packed_matrix with its scales, and the exact integer product over it.
+/// pot::packed_matrix with its scales, and the integer Linear over it.
 class packed_linear {
  public:
   virtual ~packed_linear() = default;
@@ -56,40 +61,26 @@ class packed_linear {
   [[nodiscard]] virtual std::span<const float> scales() const = 0;
   /// \brief The weights the codes stand for, row-major (rows * cols floats).
   virtual void dequantize(std::span<float> out) const = 0;
-  /// \brief 2^MinExp: with scale_w and the activation scale, the rescale of multiply().
-  [[nodiscard]] virtual float min_level() const = 0;
   /// \brief Bytes in float32, and packed without row padding (codes + scales), as
   /// pot::packed_matrix accounts them.
   [[nodiscard]] virtual std::size_t float32_bytes() const = 0;
   [[nodiscard]] virtual std::size_t packed_bytes() const = 0;
-  /// \brief out (M, rows) = sum_k (a[m, k] - zero_point) * sign * 2^(e - MinExp), exact in
-  /// int32 (pot::linalg::pot_gemm, or pot_gemv for one row).
-  virtual void multiply(std::span<const std::uint8_t> a, std::size_t M, std::int32_t zero_point,
-                        std::span<std::int32_t> out, pot::linalg::execution execution) const = 0;
-  virtual void multiply(std::span<const std::int8_t> a, std::size_t M, std::int32_t zero_point,
-                        std::span<std::int32_t> out, pot::linalg::execution execution) const = 0;
+  /// \brief pot::nn::integer_linear over these weights (which must outlive it) with 8-bit
+  /// inputs quantized by \p input.
+  /// \throws std::invalid_argument for float activations or invalid parameters
+  [[nodiscard]] virtual std::unique_ptr<pot::nn::linear<float>> make_integer_linear(
+      const activation_qparams& input) const = 0;
 };
 
-/// \brief A compiled PoT format: fake-quantization of a weight tensor and packing.
+/// \brief A compiled PoT format: its quantization-aware Linear and packing.
 class weight_format {
  public:
   virtual ~weight_format() = default;
   [[nodiscard]] virtual const format_spec& spec() const = 0;
-  /// \brief The largest level 2^MaxExp relative to the scale (LSQ's gradient scale).
-  [[nodiscard]] double largest_level() const;
-
-  /// \brief The paper's scale rule max|w| / 2^MaxExp, per tensor (1 value) or per row.
-  [[nodiscard]] virtual std::vector<float> scales(std::span<const float> weights, std::size_t rows,
-                                                  std::size_t cols,
-                                                  pot::scale_granularity granularity) const = 0;
-  /// \brief out = scale * P(w / scale) with the given scales (1 or rows of them), and the
-  /// clipped-STE mask (1 where the exponent was in range), via quant/fake_quant.hpp.
-  virtual void fake_quantize(std::span<const float> weights, std::size_t rows, std::size_t cols,
-                             std::span<const float> scales, std::span<float> out,
-                             std::span<std::uint8_t> mask) const = 0;
-  /// \brief LSQ: d loss / d scale of one tensor scale, times \p gradient_scale.
-  [[nodiscard]] virtual double scale_gradient(std::span<const float> dout, std::span<const float> weights,
-                                              float scale, double gradient_scale) const = 0;
+  /// \brief A pot::nn::fake_quant_linear of this format for \p options, its inputs
+  /// observed (when \p frozen is null) or quantized with \p frozen.
+  [[nodiscard]] virtual std::unique_ptr<qat_linear> make_qat_linear(const quantization_options& options,
+                                                                    const activation_qparams* frozen) const = 0;
   /// \brief Quantizes and packs with the max rule.
   [[nodiscard]] virtual std::unique_ptr<packed_linear> pack(std::span<const float> weights, std::size_t rows,
                                                             std::size_t cols,

@@ -1,24 +1,24 @@
 /// \file
 /// \brief PoT quantization of the GPT-2 model's Linear layers, as the reference's pot.py:
-/// weight fake-quantization (PTQ evaluation and QAT), activation observers, and the
-/// integer inference path over packed weights. All of it plugs into the model through
-/// its linear_hooks; lm_head, embeddings and LayerNorms stay float, as in the paper.
+/// the options the command line chooses, and the set of the library's quantization-aware
+/// Linears (pot::nn::fake_quant_linear: weight fake-quantization, activation observers,
+/// straight-through estimators) for PTQ evaluation and QAT, installed in the model
+/// through gpt2_model::set_linears. lm_head, embeddings and LayerNorms stay float, as in
+/// the paper.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "model.hpp"
-#include "pot/core/affine.hpp"
-#include "pot/quant/fake_quant.hpp"
-#include "pot/quant/observer.hpp"
+#include "pot/nn/adamw.hpp"
+#include "pot/nn/linear.hpp"
 #include "pot/quant/pot_quantizer.hpp"
+#include "pot/quant/ste.hpp"
 #include "pot_format.hpp"
 
 namespace gpt2 {
@@ -55,92 +55,81 @@ struct activation_qparams {
   std::int32_t zero_point = 0;
 };
 
-/// \brief Per-tensor affine quantization of one Linear's input with a moving-average
-/// min/max observer (c = 0.01, pot.py's ActFakeQuant), or with parameters read from a file.
-class activation_quantizer {
+/// \brief Throws std::invalid_argument naming the problem unless \p q is a valid scale and
+/// zero point of its 8-bit type (or float activations).
+void validate(const activation_qparams& q);
+
+/// \brief pot.py's ActFakeQuant averaging constant of the activation observers.
+inline constexpr float observer_averaging_constant = 0.01f;
+
+/// \brief One block Linear's quantization-aware forward and backward (a
+/// pot::nn::fake_quant_linear of the options' weight format and activation type), with
+/// what the program reaches without knowing those types.
+class qat_linear : public pot::nn::linear<float> {
  public:
-  /// \brief An observer that has seen nothing yet.
-  explicit activation_quantizer(activation_type type);
-  /// \brief Fixed parameters (a packed model file); observe() then throws.
-  explicit activation_quantizer(const activation_qparams& frozen);
-
-  /// \brief Moves the running min/max towards \p x's (the first batch sets them).
-  void observe(std::span<const float> x);
-  /// \brief The current parameters.
-  /// \throws std::logic_error before any batch was observed
-  [[nodiscard]] activation_qparams qparams() const;
-  /// \brief PyTorch's fake_quantize_per_tensor_affine in place, and its clipped-STE mask.
-  void fake_quantize(std::span<float> x, std::span<std::uint8_t> mask) const;
-
- private:
-  activation_type type_;
-  std::variant<pot::moving_average_min_max_observer<std::uint8_t>,
-               pot::moving_average_min_max_observer<std::int8_t>>
-      observer_;
-  std::optional<activation_qparams> frozen_;
+  /// \brief Whether forwards update the activation observer (no effect for float
+  /// activations).
+  /// \throws std::logic_error when turning it on for parameters read from a file
+  virtual void set_observing(bool observing) = 0;
+  /// \brief The activation parameters the input is quantized with now.
+  /// \throws std::logic_error for float activations, or before anything was observed
+  [[nodiscard]] virtual activation_qparams input_parameters() const = 0;
+  /// \brief The weight scales (learned with the lsq estimator) and their gradients.
+  [[nodiscard]] virtual std::span<float> scales() = 0;
+  /// \brief d loss / d scale of the last backward (lsq estimator; zero otherwise).
+  [[nodiscard]] virtual std::span<const double> scale_gradients() const = 0;
 };
 
-/// \brief The fake-quantized forward pass (and its STE backward) of every block Linear:
+/// \brief The fake-quantized Linears of every block of a model (PTQ evaluation and QAT):
 /// weights through the PoT format with scale max|w| / 2^MaxExp recomputed at every forward
-/// (or, with the LSQ estimator, learned), inputs through their activation_quantizer.
+/// (or, with the lsq estimator, learned), inputs through their observers.
 ///
 /// Observers update on every forward while observing() is on (calibration, QAT training
 /// steps: the reference keeps its observers on in train mode) and are frozen otherwise
 /// (evaluation). The input gradient always takes the activation mask (PyTorch's
 /// fake-quant backward); the weight gradient follows the options' estimator.
-class fake_quant_hooks final : public linear_hooks<float> {
+class fake_quant_linears {
  public:
-  /// \brief Hooks for a model of \p config, with fresh observers.
-  fake_quant_hooks(const gpt2_config& config, const quantization_options& options);
-  /// \brief Hooks whose activations use frozen \p qparams (one per Linear, in
+  /// \brief Linears for a model of \p config, with fresh observers, not observing.
+  fake_quant_linears(const gpt2_config& config, const quantization_options& options);
+  /// \brief Linears whose activations use frozen \p qparams (one per Linear, in
   /// linear_index() order).
-  fake_quant_hooks(const gpt2_config& config, const quantization_options& options,
-                   std::span<const activation_qparams> qparams);
+  /// \throws std::invalid_argument for the wrong number or type of parameters
+  fake_quant_linears(const gpt2_config& config, const quantization_options& options,
+                     std::span<const activation_qparams> qparams);
+
+  /// \brief The Linears, in linear_index() order, for gpt2_model::set_linears().
+  [[nodiscard]] std::span<pot::nn::linear<float>* const> layers() const noexcept { return layers_; }
 
   /// \brief Whether forwards update the observers.
-  void set_observing(bool observing) noexcept { observing_ = observing; }
+  void set_observing(bool observing);
   [[nodiscard]] bool observing() const noexcept { return observing_; }
   [[nodiscard]] const quantization_options& options() const noexcept { return options_; }
 
-  /// \brief Every Linear's activation parameters, in linear_index() order.
+  /// \brief Every Linear's activation parameters, in linear_index() order (none for
+  /// float activations).
   [[nodiscard]] std::vector<activation_qparams> activation_parameters() const;
 
-  /// \brief LSQ: one Adam step (betas 0.9/0.99) on the learned weight scales with the
-  /// gradients of the last backward(); does nothing for the other estimators.
+  /// \brief LSQ: one Adam step (betas 0.9/0.99, pot::nn::adam_update) on the learned
+  /// weight scales with the gradients of the last backward(); does nothing for the other
+  /// estimators.
   void update_scales(double learning_rate);
 
-  const float* weight(linear_id id, const float* master, std::size_t OC, std::size_t C) override;
-  void quantize_input(linear_id id, float* input, std::size_t rows, std::size_t C) override;
-  void weight_gradient(linear_id id, const float* master, float* dweight, std::size_t OC,
-                       std::size_t C) override;
-  void input_gradient(linear_id id, float* dinput, std::size_t rows, std::size_t C) override;
-
  private:
-  struct linear_state {
-    std::vector<float> weight;             // (OC, C) fake-quantized weight of the last forward
-    std::vector<std::uint8_t> weight_mask; // (OC, C) exponent in range
-    std::vector<float> scales;             // 1 or OC
-    std::vector<std::uint8_t> input_mask;  // (rows, C) code in range before clamping
-    std::vector<double> scale_gradient, scale_m, scale_v;  // LSQ
-  };
-
   quantization_options options_;
-  const weight_format& format_;
   bool observing_ = false;
-  std::size_t scale_steps_ = 0;
-  std::vector<activation_quantizer> inputs_;
-  std::vector<linear_state> linears_;
+  std::vector<std::unique_ptr<qat_linear>> linears_;
+  std::vector<pot::nn::linear<float>*> layers_;
+  std::vector<pot::nn::adam_moments> scale_moments_;
 };
-
-/// \brief The position of \p id among a model's Linears: layer * 4 + kind.
-std::size_t linear_index(linear_id id);
 
 /// \brief The parameter name of a Linear's weight ("h.0.attn.c_attn.weight").
 std::string linear_weight_name(linear_id id);
 
-/// \brief Runs \p batches training batches through \p model with the hooks observing
-/// (pot.py's calibration: 50 batches, then frozen), leaving observing() off.
-void calibrate(gpt2_model<float>& model, fake_quant_hooks& hooks, std::span<const std::int32_t> train,
+/// \brief Runs \p batches training batches through \p model (with \p linears installed)
+/// with the observers on (pot.py's calibration: 50 batches, then frozen), leaving
+/// observing() off.
+void calibrate(gpt2_model<float>& model, fake_quant_linears& linears, std::span<const std::int32_t> train,
                std::size_t batches, std::size_t B, std::size_t T, std::uint64_t seed);
 
 }  // namespace gpt2

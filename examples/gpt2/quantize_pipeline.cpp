@@ -31,14 +31,15 @@ std::string quantization_options_help(bool with_estimator) {
   return text;
 }
 
-void install_calibrated_hooks(gpt2_model<float>& model, fake_quant_hooks& hooks, std::span<const std::int32_t> train,
-                              const calibration_settings& calibration, std::size_t B, std::size_t T) {
-  model.set_linear_hooks(&hooks);
-  if (hooks.options().activations != activation_type::none)
-    calibrate(model, hooks, train, calibration.batches, B, T, calibration.seed);
+void install_calibrated_linears(gpt2_model<float>& model, fake_quant_linears& linears,
+                                std::span<const std::int32_t> train, const calibration_settings& calibration,
+                                std::size_t B, std::size_t T) {
+  model.set_linears(linears.layers());
+  if (linears.options().activations != activation_type::none)
+    calibrate(model, linears, train, calibration.batches, B, T, calibration.seed);
 }
 
-double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<const std::int32_t> train,
+double fine_tune(gpt2_model<float>& model, fake_quant_linears* linears, std::span<const std::int32_t> train,
                  std::span<const std::int32_t> val, const qat_settings& settings, const std::string& label) {
   training_options options;
   options.steps = settings.steps;
@@ -52,19 +53,19 @@ double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<co
   options.eval_batches = settings.eval_batches;
   options.seed = settings.seed;
   options.validate();
-  model.set_linear_hooks(hooks);
+  model.set_linears(linears != nullptr ? linears->layers() : std::span<pot::nn::linear<float>* const>());
   trainer run(model, options, train, val);
   progress_line progress(std::cout, settings.steps, 100);
   progress.message(label + ": " + std::to_string(settings.steps) + " steps at lr " +
                    std::to_string(settings.learning_rate));
-  if (hooks != nullptr) hooks->set_observing(true);
+  if (linears != nullptr) linears->set_observing(true);
   for (std::size_t step = 1; step <= settings.steps; ++step) {
     const float loss = run.train_step();
-    if (hooks != nullptr) hooks->update_scales(settings.learning_rate);
+    if (linears != nullptr) linears->update_scales(settings.learning_rate);
     progress.update(step, loss, settings.learning_rate, options.batch_size * options.sequence_length);
   }
   progress.finish();
-  if (hooks != nullptr) hooks->set_observing(false);
+  if (linears != nullptr) linears->set_observing(false);
   return validation_loss(model, val, options.batch_size, options.sequence_length, settings.eval_batches);
 }
 
@@ -73,12 +74,12 @@ path_comparison compare_paths(const packed_model& packed, std::span<const std::i
   const std::size_t V = packed.config.vocab_size;
   const std::unique_ptr<gpt2_model<float>> owned = make_packed_float_model(packed, B, T, execution);
   gpt2_model<float>& model = *owned;
-  fake_quant_hooks fake(packed.config, packed.options, packed.activations);
-  integer_hooks integer(packed, execution);
+  const fake_quant_linears fake(packed.config, packed.options, packed.activations);
+  const integer_linears integer(packed);
   path_comparison result;
   double float_seconds = 0, fake_seconds = 0, integer_seconds = 0;
-  const auto timed = [&](linear_hooks<float>* hooks, const token_batch& batch, double& seconds) {
-    model.set_linear_hooks(hooks);
+  const auto timed = [&](std::span<pot::nn::linear<float>* const> linears, const token_batch& batch, double& seconds) {
+    model.set_linears(linears);
     const auto start = std::chrono::steady_clock::now();
     const double loss = model.forward(batch.inputs, batch.targets, B, T);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -87,10 +88,10 @@ path_comparison compare_paths(const packed_model& packed, std::span<const std::i
   progress_line progress(std::cout, batches, 50);
   std::size_t done = 0;
   for (const token_batch& batch : fixed_eval_batches(val, B, T, batches)) {
-    timed(nullptr, batch, float_seconds);
-    result.fake_quant_loss += timed(&fake, batch, fake_seconds);
+    timed({}, batch, float_seconds);
+    result.fake_quant_loss += timed(fake.layers(), batch, fake_seconds);
     const std::vector<float> fake_logits(model.logits().begin(), model.logits().end());
-    result.integer_loss += timed(&integer, batch, integer_seconds);
+    result.integer_loss += timed(integer.layers(), batch, integer_seconds);
     const std::span<const float> integer_logits = model.logits();
     for (std::size_t position = 0; position < B * T; ++position) {
       const auto a = std::span<const float>(fake_logits).subspan(position * V, V);
@@ -104,7 +105,7 @@ path_comparison compare_paths(const packed_model& packed, std::span<const std::i
     progress.update(done, result.integer_loss / static_cast<double>(done), 0, B * T);
   }
   progress.finish();
-  model.set_linear_hooks(nullptr);
+  model.set_linears({});
   result.fake_quant_loss /= static_cast<double>(batches);
   result.integer_loss /= static_cast<double>(batches);
   const double tokens = static_cast<double>(batches * B * T);

@@ -28,10 +28,11 @@ struct calibration_settings {
   std::uint64_t seed = 4321;
 };
 
-/// \brief Installs fresh fake-quant hooks on \p model, calibrates their observers on
+/// \brief Installs fresh fake-quant Linears in \p model, calibrates their observers on
 /// \p train and leaves them installed and frozen.
-void install_calibrated_hooks(gpt2_model<float>& model, fake_quant_hooks& hooks, std::span<const std::int32_t> train,
-                              const calibration_settings& calibration, std::size_t B, std::size_t T);
+void install_calibrated_linears(gpt2_model<float>& model, fake_quant_linears& linears,
+                                std::span<const std::int32_t> train, const calibration_settings& calibration,
+                                std::size_t B, std::size_t T);
 
 /// \brief The reference's QAT (ref_pot.py): fresh AdamW, constant lr, clipping 1.0.
 struct qat_settings {
@@ -43,10 +44,10 @@ struct qat_settings {
   std::size_t eval_batches = 200;
 };
 
-/// \brief Fine-tunes \p model for settings.steps steps with \p hooks installed (or float
+/// \brief Fine-tunes \p model for settings.steps steps with \p linears installed (or float
 /// when null: the fair control), observers updating during the steps as the reference's
 /// train mode does, then freezes them and returns the val loss. Progress on stdout.
-double fine_tune(gpt2_model<float>& model, fake_quant_hooks* hooks, std::span<const std::int32_t> train,
+double fine_tune(gpt2_model<float>& model, fake_quant_linears* linears, std::span<const std::int32_t> train,
                  std::span<const std::int32_t> val, const qat_settings& settings, const std::string& label);
 
 /// \brief Integer path against fake-quant float forward over val batches.
@@ -57,7 +58,7 @@ struct path_comparison {
   std::size_t positions = 0;        ///< compared positions
   std::size_t top1_agreements = 0;  ///< positions whose argmax agrees
   double float_tokens_per_second = 0;       ///< the unquantized float model (same weights)
-  double fake_quant_tokens_per_second = 0;  ///< float forward with fake-quant hooks
+  double fake_quant_tokens_per_second = 0;  ///< float forward with fake-quant Linears
   double integer_tokens_per_second = 0;     ///< integer path
 };
 

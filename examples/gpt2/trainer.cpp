@@ -11,9 +11,7 @@
 
 #include "atomic_file.hpp"
 #include "file_error.hpp"
-#include "pot/linalg/parallel_for.hpp"
 #include "pot/nn/adamw.hpp"
-#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/gradient_clipping.hpp"
 #include "pot/nn/learning_rate_schedule.hpp"
 #include "safetensors.hpp"
@@ -109,15 +107,10 @@ void trainer::update_parameters(double learning_rate) {
                                      options_.epsilon, options_.weight_decay};
   float* parameters = model_.parameters().data();
   const float* gradients = model_.gradients().data();
-  // AdamW is elementwise, so splitting the range over threads changes no result.
-  for (const auto& tensor : model_.parameter_tensors()) {
-    pot::linalg::parallel_for(tensor.offset, tensor.offset + tensor.size,
-                              [&](std::size_t first, std::size_t last) {
-      pot::nn::adamw_update(parameters + first, gradients + first,
-                            state_.first_moment.data() + first, state_.second_moment.data() + first,
-                            last - first, state_.step + 1, adamw, tensor.weight_decay);
-    }, pot::nn::layer_execution<float>(model_.execution(), tensor.size));
-  }
+  for (const auto& tensor : model_.parameter_tensors())
+    pot::nn::adamw_update(parameters + tensor.offset, gradients + tensor.offset,
+                          state_.first_moment.data() + tensor.offset, state_.second_moment.data() + tensor.offset,
+                          tensor.size, state_.step + 1, adamw, tensor.weight_decay, model_.execution());
 }
 
 void trainer::require_finite(double value, const char* what) const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model.hpp"
+#include "pot/nn/linear.hpp"
 #include "random.hpp"
 #include "tiny_model.hpp"
 
@@ -86,41 +87,54 @@ TEST_CASE("the float model computes the double model's loss and gradient to floa
     CHECK(model.gradients()[i] == doctest::Approx(reference.gradients()[i]).epsilon(1e-3).scale(1e-4));
 }
 
-TEST_CASE("a hook's weight replaces the master weight and its gradient reaches the master") {
-  // Doubling every c_fc weight through the hook must equal a model whose c_fc weights
-  // are doubled, and the straight-through gradient (identity) is the gradient with
+TEST_CASE("installed Linears replace the blocks' products and their gradients reach the master") {
+  // A Linear that multiplies by twice the master weight must equal a model whose c_fc
+  // weights are doubled, and the straight-through gradient (identity) is the gradient with
   // respect to the used weight.
-  struct doubling_hook final : gpt2::linear_hooks<double> {
-    std::vector<std::vector<double>> copies;
-    const double* weight(gpt2::linear_id id, const double* master, std::size_t OC,
-                         std::size_t C) override {
-      if (id.kind != gpt2::linear_kind::mlp_expand) return master;
-      auto& copy = copies.emplace_back(master, master + OC * C);
-      for (double& w : copy) w *= 2;
-      return copy.data();
+  struct doubling_linear final : pot::nn::linear<double> {
+    std::vector<double> doubled;
+    pot::nn::float_linear<double> product;
+    pot::nn::linear_parameters<double> twice(const pot::nn::linear_parameters<double>& p) {
+      doubled.assign(p.weight, p.weight + p.in_features * p.out_features);
+      for (double& w : doubled) w *= 2;
+      return {doubled.data(), p.bias, p.in_features, p.out_features};
+    }
+    void forward(double* out, double* input, const pot::nn::linear_parameters<double>& p, std::size_t rows,
+                 pot::linalg::execution exec) override {
+      product.forward(out, input, twice(p), rows, exec);
+    }
+    void backward(double* dinput, const pot::nn::linear_gradients<double>& g, const double* dout, const double* input,
+                  const pot::nn::linear_parameters<double>& p, std::size_t rows, pot::linalg::execution exec) override {
+      product.backward(dinput, g, dout, input, twice(p), rows, exec);
     }
   };
-  gpt2::gpt2_model<double> hooked(tiny, batch, sequence, {1});
-  randomize(hooked, 3);
+  gpt2::gpt2_model<double> installed(tiny, batch, sequence, {1});
+  randomize(installed, 3);
   gpt2::gpt2_model<double> doubled(tiny, batch, sequence, {1});
-  std::vector<double> values(hooked.parameters().begin(), hooked.parameters().end());
+  std::vector<double> values(installed.parameters().begin(), installed.parameters().end());
   for (std::size_t layer = 0; layer < tiny.n_layer; ++layer) {
-    const auto& fc = gpt2::find_parameter(hooked.parameter_tensors(),
+    const auto& fc = gpt2::find_parameter(installed.parameter_tensors(),
                                           "h." + std::to_string(layer) + ".mlp.c_fc.weight");
     for (std::size_t i = 0; i < fc.size; ++i) values[fc.offset + i] *= 2;
   }
   std::copy(values.begin(), values.end(), doubled.parameters().begin());
 
-  doubling_hook hook;
-  hook.copies.reserve(tiny.n_layer);
-  hooked.set_linear_hooks(&hook);
-  const double hooked_loss = hooked.forward(inputs, targets, batch, sequence);
-  hooked.backward();
+  std::vector<doubling_linear> fc(tiny.n_layer);
+  std::vector<pot::nn::linear<double>*> layers(tiny.n_layer * gpt2::linear_kind_count, nullptr);
+  for (std::size_t layer = 0; layer < tiny.n_layer; ++layer)
+    layers[gpt2::linear_index({layer, gpt2::linear_kind::mlp_expand})] = &fc[layer];
+  installed.set_linears(layers);
+  const double installed_loss = installed.forward(inputs, targets, batch, sequence);
+  installed.backward();
   const double doubled_loss = doubled.forward(inputs, targets, batch, sequence);
   doubled.backward();
-  CHECK(hooked_loss == doubled_loss);
+  CHECK(installed_loss == doubled_loss);
   for (std::size_t i = 0; i < values.size(); ++i)
-    CHECK(hooked.gradients()[i] == doctest::Approx(doubled.gradients()[i]).epsilon(1e-12));
+    CHECK(installed.gradients()[i] == doctest::Approx(doubled.gradients()[i]).epsilon(1e-12));
+  // Back to the float Linears: the model's own loss again; a wrong count is refused.
+  installed.set_linears({});
+  CHECK(installed.forward(inputs, targets, batch, sequence) != doctest::Approx(doubled_loss));
+  CHECK_THROWS_AS(installed.set_linears(std::span(layers).first(3)), std::invalid_argument);
 }
 
 TEST_CASE("forward rejects batches the arena cannot hold and tokens outside the vocabulary") {

@@ -11,7 +11,8 @@
 #include "safetensors.hpp"
 #include "packed_model.hpp"
 #include "pot/core/packing.hpp"
-#include "pot/linalg/thread_pool.hpp"
+#include "pot/quant/pot_fake_quant.hpp"
+#include "pot/quant/pot_quantizer.hpp"
 #include "pot_format.hpp"
 #include "quantization.hpp"
 #include "random.hpp"
@@ -45,10 +46,10 @@ gpt2::packed_model calibrated_packed_model(const gpt2::gpt2_model<float>& source
   model.load_parameters(source.parameters());
   const gpt2::quantization_options options{e7_log, pot::scale_granularity::per_channel, type,
                                            pot::ste_estimator::identity};
-  gpt2::fake_quant_hooks hooks(tiny, options);
-  model.set_linear_hooks(&hooks);
-  gpt2::calibrate(model, hooks, corpus, 3, batch, sequence, 7);
-  return gpt2::pack_model(tiny, source.parameters(), options, hooks.activation_parameters(),
+  gpt2::fake_quant_linears linears(tiny, options);
+  model.set_linears(linears.layers());
+  gpt2::calibrate(model, linears, corpus, 3, batch, sequence, 7);
+  return gpt2::pack_model(tiny, source.parameters(), options, linears.activation_parameters(),
                           {{"tokenizer", "abc"}});
 }
 
@@ -190,65 +191,9 @@ TEST_CASE("a bad packed model file gets one error naming the file, before anythi
         }) == path_prefix + "missing tensor h.1.mlp.c_proj.input_scale");
 }
 
-TEST_CASE("the integer path of one Linear is the exact sum rounded once") {
-  // Against an independent double sum of the fake-quantized inputs and weights. The
-  // integer kernel's sum is exact and its rescale in double is rounded once to float (half
-  // an ulp, u |y| with u = 2^-24); the float inputs x = (q - zp) s_a of the reference are
-  // themselves rounded (relative u each), which moves the reference by <= u sum |x w|.
-  gpt2::gpt2_model<float> source(tiny, batch, sequence, {1});
-  randomize(source, 5);
-  for (const auto type : {gpt2::activation_type::uint8, gpt2::activation_type::int8}) {
-    const gpt2::packed_model packed = calibrated_packed_model(source, type);
-    gpt2::integer_hooks hooks(packed, {1});
-    const gpt2::linear_id id{1, gpt2::linear_kind::mlp_expand};  // (4C, C) = (32, 8)
-    const std::size_t rows = 3, C = 8, OC = 32;
-    gpt2::normal_generator normal(11);
-    std::vector<float> x(rows * C), bias(OC), out(rows * OC);
-    for (float& v : x) v = static_cast<float>(normal());
-    for (float& v : bias) v = static_cast<float>(0.1 * normal());
-    REQUIRE(hooks.replace_product(id, out.data(), x.data(), bias.data(), rows, C, OC));
-
-    std::vector<float> quantized_x = x, weights(OC * C);
-    std::vector<std::uint8_t> mask(x.size());
-    gpt2::activation_quantizer(packed.activations[gpt2::linear_index(id)]).fake_quantize(quantized_x, mask);
-    packed.linears[gpt2::linear_index(id)]->dequantize(weights);
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t o = 0; o < OC; ++o) {
-        double exact = bias[o], magnitude = 0;
-        for (std::size_t k = 0; k < C; ++k) {
-          const double product = static_cast<double>(quantized_x[r * C + k]) * static_cast<double>(weights[o * C + k]);
-          exact += product;
-          magnitude += std::abs(product);
-        }
-        const double bound = (std::abs(exact) + magnitude) * std::ldexp(1.0, -24) * 1.001;
-        CHECK(std::abs(static_cast<double>(out[r * OC + o]) - exact) <= bound);
-      }
-  }
-}
-
-TEST_CASE("the integer path of one Linear gives the same bits on 1, 2 and 3 threads") {
-  // Enough rows that quantizing the input (rows * C) and rescaling the output (rows * OC)
-  // are really split over threads (nn::layer_execution: 2^14 values per thread).
-  gpt2::gpt2_model<float> source(tiny, batch, sequence, {1});
-  randomize(source, 7);
-  const gpt2::packed_model packed = calibrated_packed_model(source, gpt2::activation_type::uint8);
-  const gpt2::linear_id id{0, gpt2::linear_kind::mlp_expand};  // (4C, C) = (32, 8)
-  const std::size_t rows = 6000, C = 8, OC = 32;
-  gpt2::normal_generator normal(13);
-  std::vector<float> x(rows * C), bias(OC);
-  for (float& v : x) v = static_cast<float>(normal());
-  for (float& v : bias) v = static_cast<float>(0.1 * normal());
-  pot::linalg::thread_pool pool(3);
-  auto run = [&](unsigned threads) {
-    gpt2::integer_hooks hooks(packed, {threads, &pool});
-    std::vector<float> input = x, out(rows * OC);
-    REQUIRE(hooks.replace_product(id, out.data(), input.data(), bias.data(), rows, C, OC));
-    return out;
-  };
-  const std::vector<float> one = run(1);
-  CHECK(std::memcmp(run(2).data(), one.data(), one.size() * sizeof(float)) == 0);
-  CHECK(std::memcmp(run(3).data(), one.data(), one.size() * sizeof(float)) == 0);
-}
+// The integer Linear itself (the exact sum rounded once, the same bits on any thread
+// count, GEMV against GEMM) is tested in tests/nn/integer_linear.test.cpp; here, the
+// model's integer path as a whole.
 
 TEST_CASE("integer inference logits match the fake-quant float forward of a tiny model") {
   gpt2::gpt2_model<float> source(tiny, batch, sequence, {1});
@@ -257,12 +202,12 @@ TEST_CASE("integer inference logits match the fake-quant float forward of a tiny
   gpt2::gpt2_model<float> model(tiny, batch, sequence, {1});
   model.load_parameters(packed.parameters);
 
-  gpt2::fake_quant_hooks fake(tiny, packed.options, packed.activations);
-  model.set_linear_hooks(&fake);
+  const gpt2::fake_quant_linears fake(tiny, packed.options, packed.activations);
+  model.set_linears(fake.layers());
   model.forward(inputs, {}, batch, sequence);
   const std::vector<float> fake_logits(model.logits().begin(), model.logits().end());
-  gpt2::integer_hooks integer(packed, {1});
-  model.set_linear_hooks(&integer);
+  const gpt2::integer_linears integer(packed);
+  model.set_linears(integer.layers());
   model.forward(inputs, {}, batch, sequence);
   const std::vector<float> integer_logits(model.logits().begin(), model.logits().end());
 
@@ -294,8 +239,8 @@ TEST_CASE("the integer path decodes through the KV cache to the logits of its fu
     const gpt2::packed_model packed = calibrated_packed_model(source, type);
     gpt2::gpt2_model<float> model(tiny, batch, sequence, {2});
     model.load_parameters(packed.parameters);
-    gpt2::integer_hooks integer(packed, {2});
-    model.set_linear_hooks(&integer);
+    const gpt2::integer_linears integer(packed);
+    model.set_linears(integer.layers());
     model.forward(inputs, {}, batch, sequence);
     const std::vector<float> full(model.logits().begin(), model.logits().end());
     // A prefill of 2 positions, then 3 decode steps of one token (M = 1: pot_gemv).
@@ -317,7 +262,7 @@ TEST_CASE("the integer path decodes through the KV cache to the logits of its fu
     // exact int32 products do not depend on the batch's row count; only an activation on
     // a rounding boundary of its quantizer could move a code (then by one step).
     CHECK(largest <= 1e-4);
-    model.set_linear_hooks(nullptr);
+    model.set_linears({});
   }
 }
 
@@ -332,14 +277,15 @@ TEST_CASE("QAT gradients: identity STE = float gradient at the fake-quantized we
 
   gpt2::gpt2_model<float> qat(tiny, batch, sequence, {1});
   qat.load_parameters(source.parameters());
-  gpt2::fake_quant_hooks identity(tiny, options(pot::ste_estimator::identity));
-  qat.set_linear_hooks(&identity);
+  gpt2::fake_quant_linears identity(tiny, options(pot::ste_estimator::identity));
+  qat.set_linears(identity.layers());
   qat.forward(inputs, targets, batch, sequence);
   qat.backward();
   const std::vector<float> identity_gradient(qat.gradients().begin(), qat.gradients().end());
 
-  // The control: a plain float model whose Linear weights ARE the fake-quantized ones.
-  const auto& format = gpt2::find_weight_format(e3_log);
+  // The control: a plain float model whose Linear weights ARE the fake-quantized ones
+  // (3bit-E3-log-clamp is pot<3, 0, 3> without a zero code, scale max|w| / 2^3).
+  using e3 = pot::pot<3, 0, 3, pot::rounding::log, pot::zero_code::none>;
   std::vector<float> replaced(source.parameters().begin(), source.parameters().end());
   std::vector<std::uint8_t> mask(replaced.size(), 1);
   for (std::size_t layer = 0; layer < tiny.n_layer; ++layer)
@@ -347,9 +293,9 @@ TEST_CASE("QAT gradients: identity STE = float gradient at the fake-quantized we
       const auto& t = gpt2::find_parameter(source.parameter_tensors(),
                                            gpt2::linear_weight_name({layer, static_cast<gpt2::linear_kind>(kind)}));
       const auto w = std::span<const float>(source.parameters()).subspan(t.offset, t.size);
-      const auto scales = format.scales(w, t.shape[0], t.shape[1], pot::scale_granularity::per_tensor);
-      format.fake_quantize(w, t.shape[0], t.shape[1], scales, std::span<float>(replaced).subspan(t.offset, t.size),
-                           std::span<std::uint8_t>(mask).subspan(t.offset, t.size));
+      const float scale = pot::pot_scale<e3>(w, pot::scale_rule::max_abs);
+      pot::fake_quantize_pot_forward<e3>(w, scale, std::span<float>(replaced).subspan(t.offset, t.size),
+                                         std::span<std::uint8_t>(mask).subspan(t.offset, t.size));
     }
   gpt2::gpt2_model<float> control(tiny, batch, sequence, {1});
   control.load_parameters(replaced);
@@ -357,8 +303,8 @@ TEST_CASE("QAT gradients: identity STE = float gradient at the fake-quantized we
   control.backward();
   CHECK(std::ranges::equal(identity_gradient, control.gradients()));
 
-  gpt2::fake_quant_hooks clipped(tiny, options(pot::ste_estimator::clipped));
-  qat.set_linear_hooks(&clipped);
+  gpt2::fake_quant_linears clipped(tiny, options(pot::ste_estimator::clipped));
+  qat.set_linears(clipped.layers());
   qat.forward(inputs, targets, batch, sequence);
   qat.backward();
   std::size_t masked = 0;

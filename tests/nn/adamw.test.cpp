@@ -104,3 +104,42 @@ TEST_CASE("adamw float follows the double loop over steps, partial register incl
     CHECK(p_float[1] != static_cast<float>(std::sin(1.0)));  // the parameters did move
   });
 }
+
+TEST_CASE("adam_update of extra parameters: two steps worked by hand, moments sized by the first") {
+  // Step 1: m = 0.1 g, v = 0.01 g^2, c1 = 0.1, c2 = 0.01, so the step is lr g / (|g| + eps).
+  std::vector<float> params{1.0f, 2.0f};
+  const std::vector<double> first_grads{0.5, -4.0};
+  const pot::nn::adamw_options options{0.1, 0.9, 0.99, 1e-8, 0.0};
+  pot::nn::adam_moments moments;
+  pot::nn::adam_update(params, first_grads, moments, options);
+  CHECK(moments.step == 1);
+  REQUIRE(moments.first.size() == 2);
+  CHECK(moments.first[0] == doctest::Approx(0.05));
+  CHECK(moments.second[1] == doctest::Approx(0.16));
+  CHECK(params[0] == static_cast<float>(1.0 - 0.1 * 0.5 / (0.5 + 1e-8)));
+  CHECK(params[1] == static_cast<float>(2.0 + 0.1 * 4.0 / (4.0 + 1e-8)));
+  // Step 2 with g = (0.5, 0): m = (0.095, -0.36), v = (0.004975, 0.1584), c1 = 0.19, c2 = 0.0199.
+  const double p0 = params[0], p1 = params[1];
+  pot::nn::adam_update(params, std::vector<double>{0.5, 0.0}, moments, options);
+  const double m0 = 0.9 * 0.05 + 0.1 * 0.5, v0 = 0.99 * 0.0025 + 0.01 * 0.25;
+  const double m1 = 0.9 * -0.4, v1 = 0.99 * 0.16;
+  const double c1 = 1 - 0.81, c2 = 1 - 0.99 * 0.99;
+  CHECK(params[0] == doctest::Approx(p0 - 0.1 * (m0 / c1) / (std::sqrt(v0 / c2) + 1e-8)).epsilon(1e-6));
+  CHECK(params[1] == doctest::Approx(p1 - 0.1 * (m1 / c1) / (std::sqrt(v1 / c2) + 1e-8)).epsilon(1e-6));
+}
+
+TEST_CASE("adam_update keeps positive parameters positive by halving, and checks its sizes") {
+  std::vector<float> scale{0.05f};
+  pot::nn::adam_moments moments;
+  // The first step moves by lr = 0.1, past zero: the scale halves instead.
+  pot::nn::adam_update(scale, std::vector<double>{1.0}, moments, {0.1, 0.9, 0.99, 1e-8, 0.0},
+                       pot::nn::parameter_constraint::positive);
+  CHECK(scale[0] == 0.025f);
+  std::vector<float> unconstrained{0.05f};
+  pot::nn::adam_moments other;
+  pot::nn::adam_update(unconstrained, std::vector<double>{1.0}, other, {0.1, 0.9, 0.99, 1e-8, 0.0});
+  CHECK(unconstrained[0] < 0.0f);
+  CHECK_THROWS_AS(pot::nn::adam_update(scale, std::vector<double>{1.0, 2.0}, moments, {}), std::invalid_argument);
+  std::vector<float> two{1.0f, 1.0f};
+  CHECK_THROWS_AS(pot::nn::adam_update(two, std::vector<double>{1.0, 2.0}, moments, {}), std::invalid_argument);
+}

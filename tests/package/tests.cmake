@@ -23,12 +23,15 @@ endif()
 file(GLOB_RECURSE pot_public_headers CONFIGURE_DEPENDS
   RELATIVE ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/include/pot/*.hpp)
 # The kernel bodies of one instruction set compile only for its architecture (their
-# front headers include them only there, simd/integer_dot.hpp and the like).
+# front headers include them only there, simd/integer_dot.hpp, quant/affine/quantize.hpp
+# and the like).
 if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64|i[3-6]86)$")
   list(FILTER pot_public_headers EXCLUDE REGEX "^pot/simd/(avx2|avx512)/")
+  list(FILTER pot_public_headers EXCLUDE REGEX "^pot/quant/affine/simd/(avx2|avx512)\\.hpp$")
 endif()
 if(NOT CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   list(FILTER pot_public_headers EXCLUDE REGEX "^pot/simd/neon/")
+  list(FILTER pot_public_headers EXCLUDE REGEX "^pot/quant/affine/simd/neon\\.hpp$")
 endif()
 foreach(header IN LISTS pot_public_headers)
   string(REGEX REPLACE "^pot/(.*)\\.hpp$" "\\1" name "${header}")

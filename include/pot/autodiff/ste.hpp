@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// \brief Straight-through estimators on `var<T>`: round, floor, clip, and PoT and affine
-/// fake-quantization (the var counterparts of quant/fake_quant.hpp, which documents the
-/// masks and the LSQ derivation).
+/// fake-quantization (the var counterparts of quant/pot_fake_quant.hpp and
+/// quant/affine/fake_quant.hpp, which document the masks and the LSQ derivations).
 ///
 /// The forward values are exact (the same functions as on plain numbers); the recorded
 /// derivative is the estimator's, not the true derivative (0 almost everywhere).
@@ -14,9 +14,12 @@
 #include <type_traits>
 
 #include "pot/autodiff/var.hpp"
-#include "pot/core/affine.hpp"
+#include "pot/core/errors.hpp"
 #include "pot/core/traits.hpp"
-#include "pot/quant/fake_quant.hpp"
+#include "pot/quant/affine/fake_quant.hpp"
+#include "pot/quant/affine/params.hpp"
+#include "pot/quant/pot_fake_quant.hpp"
+#include "pot/quant/ste.hpp"
 
 namespace pot::ad {
 
@@ -82,7 +85,7 @@ var<T> fake_quantize_affine(const var<T>& x, const affine_params<Q>& params,
 /// `_fake_quantize_learnable_per_tensor_affine`: the forward rounds the zero point half to
 /// even and clamps it to `[qmin, qmax]`; the backward uses `trunc(clamp(zp + 0.5))` as
 /// PyTorch's `_get_zero_point_from_tensor(..., is_forward = false)` does, and the partials
-/// of affine_fake_quantize_partials(), the scale and zero-point ones times
+/// of fake_quantize_affine_partials(), the scale and zero-point ones times
 /// `gradient_scale` (PyTorch's `grad_factor`).
 /// \throws std::invalid_argument if the scale or range is invalid.
 template <affine_code Q, class T>
@@ -101,7 +104,7 @@ var<T> fake_quantize_affine_learnable(const var<T>& x, const var<T>& scale,
   const affine_params<Q> backward{forward.scale, backward_zero_point, qmin, qmax};
   const float x_value = static_cast<float>(x.value());
   const auto y = static_cast<T>(::pot::fake_quantize_affine(x_value, forward).value);
-  const affine_learnable_partials partials = affine_fake_quantize_partials(x_value, backward);
+  const affine_learnable_partials partials = fake_quantize_affine_partials(x_value, backward);
   // The tape stores two parents per node, so the three-argument op is two nodes.
   const var<T> through_scale =
       var<T>::from_binary(y, x, T(partials.input), scale, T(partials.scale) * gradient_scale);

@@ -215,12 +215,13 @@ void gemm_blocked(Isa isa, transpose ta, transpose tb, std::size_t M, std::size_
   }
 }
 
-/// \brief Multiply-adds each thread must get before gemm starts another one.
+/// \brief Multiply-adds of the blocked kernel per unit of work of linalg::for_work().
 ///
-/// Starting and joining a worker costs tens of microseconds (bench_gemm_float's
-/// parallel_for_overhead); 2^22 multiply-adds take over 50 us on one Zen 3 core, so a
-/// thread is only started when it has more work than it costs.
-inline constexpr std::size_t min_work_per_thread = std::size_t{1} << 22;
+/// So a thread gets at least 2^22 multiply-adds, over 50 us on one Zen 3 core: starting
+/// and joining a worker without a pool costs tens of microseconds (bench_gemm_float's
+/// parallel_for_overhead), and the thin products of a transformer layer gained nothing
+/// from a finer split on a pool.
+inline constexpr double multiply_adds_per_work_unit = 256;
 
 }  // namespace detail
 
@@ -258,13 +259,9 @@ void gemm(transpose ta, transpose tb, std::size_t M, std::size_t N, std::size_t 
       return;
     }
     // In double: M * N * K can overflow std::size_t, and only its magnitude matters here.
-    const double useful_threads =
-        static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) /
-        static_cast<double>(detail::min_work_per_thread);
-    const unsigned threads = useful_threads < 1.0 ? 1U
-        : useful_threads < static_cast<double>(thread_count(settings))
-            ? static_cast<unsigned>(useful_threads) : thread_count(settings);
-    const execution chunking = with_threads(settings, threads);
+    const execution chunking = for_work(
+        settings, static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K) /
+                      detail::multiply_adds_per_work_unit);
     simd::dispatch([&](auto isa) {
       if constexpr (std::is_same_v<T, float>) {
         if (M == 1 && ta == transpose::no && tb == transpose::yes) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -77,10 +78,10 @@ inline constexpr auto wrapped_int8_table = [] {
 /// tile: sum_k w (u - z) = sum_k w u - z sum_k w, all wrapping in int32 like the vector
 /// sums (the exact result fits by require_exact_int32_depth). For range 7 the weights
 /// +128 are stored as -128 and, in the panels whose rows hold one, the quads that do
-/// are listed for simd::u8s8_correction_kernel.
-template <pot_type P, class Isa>
+/// are listed for the micro-kernel to correct (simd::u8s8_corrections).
+template <pot_type P, class Isa, class Finish>
 inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
-                          std::span<std::int32_t> c, execution settings) {
+                          std::span<std::int32_t> c, execution settings, const Finish& finish) {
   constexpr simd::pot_gemm_shape shape = simd::u8s8_gemm_shape(Isa{});
   constexpr bool corrects = shift_range<P> == 7;
   constexpr const auto& table = wrapped_int8_table<P>;
@@ -150,6 +151,7 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
         else
           run();
       });
+      finish(n0, n0 + rows);
     }
   }, settings);
 }
@@ -162,9 +164,9 @@ inline void pot_gemm_u8s8(Isa isa, const packed_weights_view<P>& w, centered_act
 /// activations stays in L2 as well was measured slower at GPT-2 shapes on AVX2 (the
 /// hardware prefetcher keeps the activation streams of a tile ahead, and K blocks add a
 /// read-modify-write of C), so the kernel keeps this simpler order.
-template <pot_type P, class Isa>
+template <pot_type P, class Isa, class Finish>
 inline void pot_gemm_s16(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
-                         std::span<std::int32_t> c, execution settings) {
+                         std::span<std::int32_t> c, execution settings, const Finish& finish) {
   constexpr simd::pot_gemm_shape shape = simd::s16_gemm_shape(Isa{});
   constexpr const auto& table = integer_table<P, std::int16_t>;
   const std::size_t K = w.cols, N = w.rows, lda = K + K % 2;
@@ -185,15 +187,16 @@ inline void pot_gemm_s16(Isa isa, const packed_weights_view<P>& w, centered_acti
         simd::s16_micro_kernel<decltype(tile_rows)::value>(isa, a16.data() + m * lda, lda, panel.data(), lda / 2,
                                                            c.data() + m * N + n0, N, rows);
       });
+      finish(n0, n0 + rows);
     }
   }, settings);
 }
 
 /// The shift kernel: codes of a panel of rows unpacked once to int32, then each
 /// activation row shift-accumulated against every row of the panel.
-template <pot_type P, class Isa>
+template <pot_type P, class Isa, class Finish>
 inline void pot_gemm_shift(Isa isa, const packed_weights_view<P>& w, centered_activations a, std::size_t M,
-                           std::span<std::int32_t> c, execution settings) {
+                           std::span<std::int32_t> c, execution settings, const Finish& finish) {
   constexpr std::size_t panel_rows = 32;  // 32 rows of K <= 4096 int32 codes: 512 KiB at most
   const std::size_t K = w.cols, N = w.rows;
   std::vector<std::int32_t> a32(M * K);
@@ -208,6 +211,7 @@ inline void pot_gemm_shift(Isa isa, const packed_weights_view<P>& w, centered_ac
       for (std::size_t m = 0; m < M; ++m)
         for (std::size_t n = n0; n < n1; ++n)
           c[m * N + n] = simd::shift_accumulate<P>(isa, panel.data() + (n - n0) * K, a32.data() + m * K, K);
+      finish(n0, n1);
     }
   }, settings);
 }
@@ -222,11 +226,14 @@ inline void pot_gemm_shift(Isa isa, const packed_weights_view<P>& w, centered_ac
 /// with AVX-512: vpdpbusd with the +128 correction), the int16 one up to 14 and the
 /// shift kernel beyond.
 /// Threads take whole panels of weight rows, so the thread count cannot change a result.
+/// Each finished block of columns [first, last) of all M rows of `c` is handed to
+/// `finish(first, last)` (e.g. linalg/epilogue.hpp's output stages) on the thread that
+/// computed it, while it is still in cache; the blocks cover [0, N) once.
 /// \throws std::invalid_argument on mismatched sizes, a zero point outside Q's range, or
 /// K above max_exact_int32_depth<P>.
-template <pot_type P, class Q>
+template <pot_type P, class Q, std::invocable<std::size_t, std::size_t> Finish>
 void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t M,
-              std::int32_t zero_point, std::span<std::int32_t> c,
+              std::int32_t zero_point, std::span<std::int32_t> c, const Finish& finish,
               pot_kernel kernel = pot_kernel::table, execution settings = {}) {
   static_assert(P::bits <= 8, "pot: packed kernels take codes of at most 8 bits");
   static_assert(detail::fits_int32_kernels<P>,
@@ -245,21 +252,30 @@ void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t
         for (std::size_t n = first; n < last; ++n)
           c[m * N + n] = detail::reference_row_dot<P>(
               w.row(n), {centered.codes.subspan(m * K, K), centered.zero_point});
+      finish(first, last);
     }, settings);
     return;
   }
   simd::dispatch([&](auto isa) {
     if (kernel == pot_kernel::table) {
       if constexpr (detail::shift_range<P> <= simd::u8s8_gemm_max_range(decltype(isa){})) {
-        detail::pot_gemm_u8s8<P>(isa, w, centered, M, c, settings);
+        detail::pot_gemm_u8s8<P>(isa, w, centered, M, c, settings, finish);
         return;
       } else if constexpr (detail::shift_range<P> <= 14) {
-        detail::pot_gemm_s16<P>(isa, w, centered, M, c, settings);
+        detail::pot_gemm_s16<P>(isa, w, centered, M, c, settings, finish);
         return;
       }
     }
-    detail::pot_gemm_shift<P>(isa, w, centered, M, c, settings);
+    detail::pot_gemm_shift<P>(isa, w, centered, M, c, settings, finish);
   });
+}
+
+/// \brief pot_gemm() without a finishing stage.
+template <pot_type P, class Q>
+void pot_gemm(const packed_weights_view<P>& w, std::span<const Q> a, std::size_t M,
+              std::int32_t zero_point, std::span<std::int32_t> c,
+              pot_kernel kernel = pot_kernel::table, execution settings = {}) {
+  pot_gemm<P, Q>(w, a, M, zero_point, c, [](std::size_t, std::size_t) {}, kernel, settings);
 }
 
 /// \brief pot_gemm() over all of a packed_matrix.

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <numbers>
 
+#include "pot/linalg/execution.hpp"
+#include "pot/linalg/parallel_for.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/vectorize.hpp"
 
 namespace pot::nn {
@@ -50,15 +53,20 @@ Scalar gelu_slope(const Scalar& x, const Scalar& th) {
 /// \param out (N)
 /// \param inp (N)
 /// \param N number of values
+/// \param exec threads, over ranges of values (see layer_execution); every value is
+///   computed alike wherever a range ends, so results do not depend on them
 template <class Scalar>
-void gelu_forward(Scalar* out, const Scalar* inp, std::size_t N) {
-  if constexpr (has_simd_path<Scalar>) {
-    simd::dispatch(detail::layer_isa<Scalar>(),
-                   [&](auto tag) { simd::layer_loops_t<decltype(tag)>::gelu_forward(out, inp, N); });
-  } else {
-    for (std::size_t i = 0; i < N; ++i)
-      out[i] = detail::gelu_value<Scalar>(inp[i], detail::gelu_tanh<Scalar>(inp[i]));
-  }
+void gelu_forward(Scalar* out, const Scalar* inp, std::size_t N, linalg::execution exec = {}) {
+  linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    if constexpr (has_simd_path<Scalar>) {
+      simd::dispatch(detail::layer_isa<Scalar>(), [&](auto tag) {
+        simd::layer_loops_t<decltype(tag)>::gelu_forward(out + first, inp + first, last - first);
+      });
+    } else {
+      for (std::size_t i = first; i < last; ++i)
+        out[i] = detail::gelu_value<Scalar>(inp[i], detail::gelu_tanh<Scalar>(inp[i]));
+    }
+  }, layer_execution<Scalar>(exec, N));
 }
 
 /// \brief Backward of gelu_forward; accumulates `dinp[i] += gelu'(inp[i]) * dout[i]`.
@@ -69,15 +77,19 @@ void gelu_forward(Scalar* out, const Scalar* inp, std::size_t N) {
 /// \param inp  (N) the forward input
 /// \param dout (N)
 /// \param N number of values
+/// \param exec threads, over ranges of values (see layer_execution)
 template <class Scalar>
-void gelu_backward(Scalar* dinp, const Scalar* inp, const Scalar* dout, std::size_t N) {
-  if constexpr (has_simd_path<Scalar>) {
-    simd::dispatch(detail::layer_isa<Scalar>(),
-                   [&](auto tag) { simd::layer_loops_t<decltype(tag)>::gelu_backward(dinp, inp, dout, N); });
-  } else {
-    for (std::size_t i = 0; i < N; ++i)
-      dinp[i] += detail::gelu_slope<Scalar>(inp[i], detail::gelu_tanh<Scalar>(inp[i])) * dout[i];
-  }
+void gelu_backward(Scalar* dinp, const Scalar* inp, const Scalar* dout, std::size_t N, linalg::execution exec = {}) {
+  linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    if constexpr (has_simd_path<Scalar>) {
+      simd::dispatch(detail::layer_isa<Scalar>(), [&](auto tag) {
+        simd::layer_loops_t<decltype(tag)>::gelu_backward(dinp + first, inp + first, dout + first, last - first);
+      });
+    } else {
+      for (std::size_t i = first; i < last; ++i)
+        dinp[i] += detail::gelu_slope<Scalar>(inp[i], detail::gelu_tanh<Scalar>(inp[i])) * dout[i];
+    }
+  }, layer_execution<Scalar>(exec, N));
 }
 
 }  // namespace pot::nn

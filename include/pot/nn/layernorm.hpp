@@ -31,11 +31,13 @@ inline constexpr double layernorm_epsilon = 1e-5;
 /// \param B batch size
 /// \param T sequence length
 /// \param C channels
+/// \param exec threads, over the rows (see layer_execution); each row is normalized the
+///   same way by whichever thread, so results do not depend on them
 /// \throws std::invalid_argument if C == 0.
 template <class Scalar, class Accumulator = accumulator_t<Scalar>>
 void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* inp,
                        const Scalar* weight, const Scalar* bias, std::size_t B, std::size_t T,
-                       std::size_t C) {
+                       std::size_t C, linalg::execution exec = {}) {
   using std::sqrt;
   if (C == 0) throw std::invalid_argument("pot: layernorm_forward needs C > 0 channels");
   const Accumulator inverse_C = Accumulator(1) / Accumulator(static_cast<double>(C));
@@ -43,36 +45,38 @@ void layernorm_forward(Scalar* out, Scalar* mean, Scalar* rstd, const Scalar* in
   // Accumulator, kept for measuring that choice, takes the generic loops.
   constexpr bool dispatched = has_simd_path<Scalar> && std::is_same_v<Accumulator, double>;
   const simd::isa isa = detail::layer_isa<Scalar>();
-  for (std::size_t row = 0; row < B * T; ++row) {
-    const Scalar* x = inp + row * C;
-    Scalar* y = out + row * C;
-    if constexpr (dispatched) {
-      simd::dispatch(isa, [&](auto tag) {
-        using loops = simd::layer_loops_t<decltype(tag)>;
-        const double row_mean = loops::sum(x, C) * inverse_C;
-        const double variance = loops::squared_deviation_sum(x, C, row_mean) * inverse_C;
-        mean[row] = static_cast<float>(row_mean);
-        rstd[row] = static_cast<float>(1.0 / std::sqrt(variance + layernorm_epsilon));
-        loops::normalize(y, x, C, mean[row], rstd[row], weight, bias);
-      });
-    } else {
-      Accumulator sum = Accumulator(0);
-      for (std::size_t i = 0; i < C; ++i) sum += Accumulator(x[i]);
-      const Accumulator row_mean = sum * inverse_C;
-      Accumulator squares = Accumulator(0);
-      for (std::size_t i = 0; i < C; ++i) {
-        const Accumulator deviation = Accumulator(x[i]) - row_mean;
-        squares += deviation * deviation;
+  linalg::parallel_for(0, B * T, [&](std::size_t first_row, std::size_t last_row) {
+    for (std::size_t row = first_row; row < last_row; ++row) {
+      const Scalar* x = inp + row * C;
+      Scalar* y = out + row * C;
+      if constexpr (dispatched) {
+        simd::dispatch(isa, [&](auto tag) {
+          using loops = simd::layer_loops_t<decltype(tag)>;
+          const double row_mean = loops::sum(x, C) * inverse_C;
+          const double variance = loops::squared_deviation_sum(x, C, row_mean) * inverse_C;
+          mean[row] = static_cast<float>(row_mean);
+          rstd[row] = static_cast<float>(1.0 / std::sqrt(variance + layernorm_epsilon));
+          loops::normalize(y, x, C, mean[row], rstd[row], weight, bias);
+        });
+      } else {
+        Accumulator sum = Accumulator(0);
+        for (std::size_t i = 0; i < C; ++i) sum += Accumulator(x[i]);
+        const Accumulator row_mean = sum * inverse_C;
+        Accumulator squares = Accumulator(0);
+        for (std::size_t i = 0; i < C; ++i) {
+          const Accumulator deviation = Accumulator(x[i]) - row_mean;
+          squares += deviation * deviation;
+        }
+        const Accumulator variance = squares * inverse_C;
+        const Scalar row_rstd =
+            static_cast<Scalar>(Accumulator(1) / sqrt(variance + Accumulator(layernorm_epsilon)));
+        const Scalar row_mean_scalar = static_cast<Scalar>(row_mean);
+        for (std::size_t i = 0; i < C; ++i) y[i] = (x[i] - row_mean_scalar) * row_rstd * weight[i] + bias[i];
+        mean[row] = row_mean_scalar;
+        rstd[row] = row_rstd;
       }
-      const Accumulator variance = squares * inverse_C;
-      const Scalar row_rstd =
-          static_cast<Scalar>(Accumulator(1) / sqrt(variance + Accumulator(layernorm_epsilon)));
-      const Scalar row_mean_scalar = static_cast<Scalar>(row_mean);
-      for (std::size_t i = 0; i < C; ++i) y[i] = (x[i] - row_mean_scalar) * row_rstd * weight[i] + bias[i];
-      mean[row] = row_mean_scalar;
-      rstd[row] = row_rstd;
     }
-  }
+  }, layer_execution<Scalar>(exec, B * T * C));
 }
 
 /// \brief Backward of layernorm_forward; accumulates into dinp, dweight and dbias.

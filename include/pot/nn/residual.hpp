@@ -4,6 +4,9 @@
 
 #include <cstddef>
 
+#include "pot/linalg/execution.hpp"
+#include "pot/linalg/parallel_for.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/vectorize.hpp"
 
 namespace pot::nn {
@@ -13,9 +16,13 @@ namespace pot::nn {
 /// \param a   (N)
 /// \param b   (N)
 /// \param N number of values
+/// \param exec threads, over ranges of values (see layer_execution)
 template <class Scalar>
-void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N) {
-  detail::add(out, a, b, N, detail::layer_isa<Scalar>());
+void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t N, linalg::execution exec = {}) {
+  const simd::isa isa = detail::layer_isa<Scalar>();
+  linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    detail::add(out + first, a + first, b + first, last - first, isa);
+  }, layer_execution<Scalar>(exec, N));
 }
 
 /// \brief Backward of residual_forward: both inputs receive `dout` (accumulated with +=).
@@ -23,11 +30,14 @@ void residual_forward(Scalar* out, const Scalar* a, const Scalar* b, std::size_t
 /// \param db   (N) accumulated with +=
 /// \param dout (N)
 /// \param N number of values
+/// \param exec threads, over ranges of values (see layer_execution)
 template <class Scalar>
-void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N) {
+void residual_backward(Scalar* da, Scalar* db, const Scalar* dout, std::size_t N, linalg::execution exec = {}) {
   const simd::isa isa = detail::layer_isa<Scalar>();
-  detail::add(da, da, dout, N, isa);
-  detail::add(db, db, dout, N, isa);
+  linalg::parallel_for(0, N, [&](std::size_t first, std::size_t last) {
+    detail::add(da + first, da + first, dout + first, last - first, isa);
+    detail::add(db + first, db + first, dout + first, last - first, isa);
+  }, layer_execution<Scalar>(exec, 2 * N));
 }
 
 }  // namespace pot::nn

@@ -6,6 +6,9 @@
 #include <cmath>
 #include <cstddef>
 
+#include "pot/linalg/execution.hpp"
+#include "pot/linalg/parallel_for.hpp"
+#include "pot/nn/layer_execution.hpp"
 #include "pot/nn/vectorize.hpp"
 
 namespace pot::nn {
@@ -67,9 +70,13 @@ void softmax_row_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprob
 /// \param inp   (rows, cols)
 /// \param rows number of rows
 /// \param cols values per row
+/// \param exec threads, over the rows (see layer_execution)
 template <class Scalar>
-void softmax_forward(Scalar* probs, const Scalar* inp, std::size_t rows, std::size_t cols) {
-  for (std::size_t r = 0; r < rows; ++r) softmax_row_forward(probs + r * cols, inp + r * cols, cols);
+void softmax_forward(Scalar* probs, const Scalar* inp, std::size_t rows, std::size_t cols,
+                     linalg::execution exec = {}) {
+  linalg::parallel_for(0, rows, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) softmax_row_forward(probs + r * cols, inp + r * cols, cols);
+  }, layer_execution<Scalar>(exec, rows * cols));
 }
 
 /// \brief Backward of softmax_forward; accumulates into `dinp`.
@@ -78,11 +85,14 @@ void softmax_forward(Scalar* probs, const Scalar* inp, std::size_t rows, std::si
 /// \param dprobs (rows, cols)
 /// \param rows number of rows
 /// \param cols values per row
+/// \param exec threads, over the rows (see layer_execution)
 template <class Scalar>
 void softmax_backward(Scalar* dinp, const Scalar* probs, const Scalar* dprobs,
-                      std::size_t rows, std::size_t cols) {
-  for (std::size_t r = 0; r < rows; ++r)
-    softmax_row_backward(dinp + r * cols, probs + r * cols, dprobs + r * cols, cols);
+                      std::size_t rows, std::size_t cols, linalg::execution exec = {}) {
+  linalg::parallel_for(0, rows, [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r)
+      softmax_row_backward(dinp + r * cols, probs + r * cols, dprobs + r * cols, cols);
+  }, layer_execution<Scalar>(exec, rows * cols));
 }
 
 }  // namespace pot::nn

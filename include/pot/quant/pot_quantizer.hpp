@@ -29,7 +29,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pot/core/affine.hpp"
+#include "pot/core/errors.hpp"
 #include "pot/core/pot.hpp"
 #include "pot/core/traits.hpp"
 

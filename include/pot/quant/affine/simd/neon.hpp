@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// \brief The AArch64 bodies of the affine quantizer (simd/affine_quantize.hpp): 4 floats
-/// per register, frintn to nearest even.
+/// \brief The AArch64 bodies of the affine quantizer (quant/affine/quantize.hpp and
+/// fake_quant.hpp call them): 4 floats per register, frintn to nearest even.
 ///
 /// frintn rounds ties to even whatever FPCR's rounding mode says, and leaves integers
 /// from 2^23 on, infinities and NaN unchanged, as vroundps does on x86; the compares
@@ -12,12 +12,12 @@
 #include <cstdint>
 #include <cstring>
 
-#include "pot/simd/affine_floats.hpp"
+#include "pot/quant/affine/simd/floats.hpp"
 #include "pot/simd/dispatch.hpp"
 #include "pot/simd/intrinsics.hpp"
 
-namespace pot::simd {
-namespace detail_neon {
+namespace pot::detail {
+namespace affine_neon {
 
 struct qreg {
   using type = float32x4_t;
@@ -43,20 +43,20 @@ struct qreg {
   }
 };
 
-#include "pot/simd/detail/affine_quantize.inl"
+#include "pot/quant/affine/simd/loops.inl"
 
-}  // namespace detail_neon
+}  // namespace affine_neon
 
-/// \brief quantize_codes() of simd/portable/affine_quantize.hpp on NEON registers.
-inline std::size_t quantize_codes(neon_tag, const float* x, std::size_t n, const affine_floats& p,
-                                  std::int32_t* codes) noexcept {
-  return detail_neon::quantize_codes(x, n, p, codes);
+/// \brief affine_quantize_codes() of quant/affine/simd/portable.hpp on NEON registers.
+inline std::size_t affine_quantize_codes(simd::neon_tag, const float* x, std::size_t n, const affine_floats& p,
+                                         std::int32_t* codes) noexcept {
+  return affine_neon::quantize_codes(x, n, p, codes);
 }
 
-/// \brief fake_quantize_values() of simd/portable/affine_quantize.hpp on NEON registers.
-inline std::size_t fake_quantize_values(neon_tag, const float* x, std::size_t n, const affine_floats& p, float* y,
-                                        std::uint8_t* mask) noexcept {
-  return detail_neon::fake_quantize_values(x, n, p, y, mask);
+/// \brief affine_fake_quantize_values() of quant/affine/simd/portable.hpp on NEON registers.
+inline std::size_t affine_fake_quantize_values(simd::neon_tag, const float* x, std::size_t n, const affine_floats& p,
+                                               float* y, std::uint8_t* mask) noexcept {
+  return affine_neon::fake_quantize_values(x, n, p, y, mask);
 }
 
-}  // namespace pot::simd
+}  // namespace pot::detail

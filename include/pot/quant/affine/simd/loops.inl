@@ -1,7 +1,7 @@
 // The affine quantizer on intrinsic registers, written once and compiled once per
-// instruction set: simd/avx2/affine_quantize.hpp and simd/avx512/affine_quantize.hpp
-// include this file inside their target region and their own detail namespace
-// (simd/neon/affine_quantize.hpp inside its namespace only: NEON needs no region), after
+// instruction set: quant/affine/simd/avx2.hpp and quant/affine/simd/avx512.hpp include
+// this file inside their target region and their own namespace (quant/affine/simd/
+// neon.hpp inside its namespace only: NEON needs no region), after
 // defining there a struct `qreg` with the register `type`, `lanes` and the operations
 // set1, loadu, storeu, add, sub, mul, round_even (to nearest, ties to even, whatever
 // MXCSR says), select_ge / select_le (a >= b or a <= b, ordered: false for NaN, ? t : f),

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "pot/quant/observer.hpp"
+#include "pot/quant/affine/observer.hpp"
 
 using pot::calculate_qparams;
 using pot::qscheme;

@@ -22,7 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "pot/core/affine.hpp"
+#include "pot/core/errors.hpp"
+#include "pot/quant/affine/params.hpp"
+#include "pot/quant/affine/quantize.hpp"
 
 namespace pot {
 

@@ -1,10 +1,10 @@
 #pragma once
 /// \file
-/// \brief The parameters of one affine quantization as the vector bodies of
-/// simd/affine_quantize.hpp use them: every one a float (exactly, see
-/// affine_quantize_vectorizes()).
+/// \brief The parameters of one affine quantization as the vector bodies of the affine
+/// scheme (quant/affine/simd/) use them: every one a float (exactly, see
+/// quantize_vectorizes() in quant/affine/quantize.hpp).
 
-namespace pot::simd {
+namespace pot::detail {
 
 /// \brief Affine parameters as floats: `code = clamp(nearbyint(x * inv_scale) +
 /// zero_point, qmin, qmax)`, NaN to the zero point; `value = (code - zero_point) * scale`.
@@ -16,4 +16,4 @@ struct affine_floats {
   float qmax;        ///< the greatest code
 };
 
-}  // namespace pot::simd
+}  // namespace pot::detail

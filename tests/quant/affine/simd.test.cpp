@@ -11,12 +11,14 @@
 #include <type_traits>
 #include <vector>
 
-#include "pot/core/affine.hpp"
-#include "../isa_variants.hpp"
-#include "pot/simd/affine_quantize.hpp"
+#include "../../isa_variants.hpp"
+#include "pot/quant/affine/fake_quant.hpp"
+#include "pot/quant/affine/quantize.hpp"
 
-// The SIMD span quantizer against the scalar pot::quantize, which is the reference
-// (tests/core/affine.test.cpp checks it against PyTorch's definition): every value of
+// The vector bodies of quant/affine/simd/, through the span functions that run them
+// (quantize and fake_quantize_affine_forward), against the scalar functions of one
+// value, which are the reference (quantize.test.cpp checks them against PyTorch's
+// definition), on every instruction set this CPU has: every value of
 // a strided sweep over all 2^32 float bit patterns, and every float near each tie and
 // each code for several scales, zero points and ranges, in spans of odd lengths and
 // offsets so that both the registers and the scalar tail are used.
@@ -41,8 +43,8 @@ std::size_t mismatches(const std::vector<float>& x, const pot::affine_params<Q>&
   for (std::size_t offset = 0; offset < offsets && offset < x.size(); ++offset) {
     const std::span<const float> input = std::span(x).subspan(offset);
     std::vector<Q> expected(input.size()), actual(input.size());
-    pot::quantize<Q>(input, params, expected);
-    pot::simd::affine_quantize<Q>(input, params, actual);
+    for (std::size_t i = 0; i < input.size(); ++i) expected[i] = pot::quantize(input[i], params);
+    pot::quantize<Q>(input, params, actual);
     for (std::size_t i = 0; i < input.size(); ++i)
       if (expected[i] != actual[i]) {
         if (differing < 5)
@@ -104,13 +106,13 @@ void check_against_scalar(const pot::affine_params<Q>& params) {
 
 }  // namespace
 
-TEST_CASE("simd affine_quantize: hand-worked values, ties to even, NaN, infinities") {
+TEST_CASE("vector quantize: hand-worked values, ties to even, NaN, infinities") {
   const auto unit = pot::make_affine_params<std::uint8_t>(1.0f, 0);
   const std::vector<float> x = {0.5f, 1.5f, 2.5f, -0.5f, 254.5f, 255.5f, 300.0f, -1.0f,
                                 not_a_number,  infinity,  -infinity, 1e30f, 3.49f,  -0.0f,  127.5f, 128.5f};
   const std::vector<std::uint8_t> expected = {0, 2, 2, 0, 254, 255, 255, 0, 0, 255, 0, 255, 3, 0, 128, 128};
   std::vector<std::uint8_t> q(x.size());
-  pot::simd::affine_quantize<std::uint8_t>(x, unit, q);
+  pot::quantize<std::uint8_t>(x, unit, q);
   CHECK(q == expected);
 
   // scale 0.5, zero point -3: x / 0.5 = 0.5 -> 0 -> -3; 1.5 -> 2 -> -1; -127.5 -> -128
@@ -119,11 +121,11 @@ TEST_CASE("simd affine_quantize: hand-worked values, ties to even, NaN, infiniti
   const std::vector<float> y = {0.25f, 0.75f, -63.75f, 127.5f, not_a_number, -infinity, 1.25f, 1.75f, 0.0f};
   const std::vector<std::int8_t> expected_y = {-3, -1, -128, 127, -3, -128, -1, 1, -3};
   std::vector<std::int8_t> r(y.size());
-  pot::simd::affine_quantize<std::int8_t>(y, half, r);
+  pot::quantize<std::int8_t>(y, half, r);
   CHECK(r == expected_y);
 }
 
-TEST_CASE("simd affine_quantize: uint8 equals the scalar quantize for every swept input") {
+TEST_CASE("vector quantize: uint8 equals the scalar quantize for every swept input") {
   check_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 0));
   check_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 128));
   check_against_scalar(pot::make_affine_params<std::uint8_t>(0.1f, 37));
@@ -135,7 +137,7 @@ TEST_CASE("simd affine_quantize: uint8 equals the scalar quantize for every swep
   check_against_scalar(pot::make_affine_params<std::uint8_t>(0.37f, 60, 10, 200));
 }
 
-TEST_CASE("simd affine_quantize: int8 equals the scalar quantize for every swept input") {
+TEST_CASE("vector quantize: int8 equals the scalar quantize for every swept input") {
   check_against_scalar(pot::make_affine_params<std::int8_t>(1.0f, 0));
   check_against_scalar(pot::make_affine_params<std::int8_t>(0.05f, -128));
   check_against_scalar(pot::make_affine_params<std::int8_t>(0.7f, 127));
@@ -143,40 +145,40 @@ TEST_CASE("simd affine_quantize: int8 equals the scalar quantize for every swept
   check_against_scalar(pot::make_affine_params<std::int8_t>(0.015625f, 0, -127, 127));
 }
 
-TEST_CASE("simd affine_quantize: unvalidated parameters give the scalar's codes too") {
+TEST_CASE("vector quantize: unvalidated parameters give the scalar's codes too") {
   // qmin > qmax: the scalar tests the lower bound first, so it wins.
   const pot::affine_params<std::uint8_t> crossed{0.5f, 70, 100, 50};
-  CHECK(pot::simd::affine_quantize_vectorizes(crossed));
+  CHECK(pot::quantize_vectorizes(crossed));
   check_against_scalar(crossed);
   // Bounds beyond the code type: the codes wrap as the scalar static_cast does.
   check_against_scalar(pot::affine_params<std::int8_t>{0.25f, 3, -1000, 1000});
   // qmax is not a float: the scalar path, still equal.
   const pot::affine_params<std::int32_t> wide{1.0f, 0};
-  CHECK_FALSE(pot::simd::affine_quantize_vectorizes(wide));
+  CHECK_FALSE(pot::quantize_vectorizes(wide));
   const pot::affine_params<std::int32_t> float_bounds{1.0f, 0, -(1 << 24), 1 << 24};
-  CHECK(pot::simd::affine_quantize_vectorizes(float_bounds));
+  CHECK(pot::quantize_vectorizes(float_bounds));
   CHECK(sweep_mismatches(float_bounds, 1021) == 0);
   CHECK(sweep_mismatches(wide, 65521) == 0);
 }
 
-TEST_CASE("simd affine_quantize: validated 8-bit parameters take the SIMD path when there is one") {
-  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::uint8_t>(0.1f, 255)));
-  CHECK(pot::simd::affine_quantize_vectorizes(pot::make_affine_params<std::int8_t>(0.1f, -128)));
+TEST_CASE("vector quantize: validated 8-bit parameters take the SIMD path when there is one") {
+  CHECK(pot::quantize_vectorizes(pot::make_affine_params<std::uint8_t>(0.1f, 255)));
+  CHECK(pot::quantize_vectorizes(pot::make_affine_params<std::int8_t>(0.1f, -128)));
 }
 
-TEST_CASE("simd affine_quantize: empty spans, and spans of different lengths throw") {
+TEST_CASE("vector quantize: empty spans, and spans of different lengths throw") {
   const auto params = pot::make_affine_params<std::uint8_t>(0.1f, 3);
   std::vector<std::uint8_t> none;
-  pot::simd::affine_quantize<std::uint8_t>(std::span<const float>{}, params, none);
+  pot::quantize<std::uint8_t>(std::span<const float>{}, params, none);
   const std::vector<float> x(10, 1.0f);
   std::vector<std::uint8_t> short_out(9);
-  CHECK_THROWS_AS(pot::simd::affine_quantize<std::uint8_t>(x, params, short_out), std::invalid_argument);
+  CHECK_THROWS_AS(pot::quantize<std::uint8_t>(x, params, short_out), std::invalid_argument);
 }
 
 namespace {
 
-/// Fake-quantizes `x` with the scalar pot::fake_quantize_affine_forward and with the
-/// SIMD function (spans at offsets 0 to 2, so values move between registers and tail)
+/// Fake-quantizes `x` with the scalar pot::fake_quantize_affine and with the span
+/// function (spans at offsets 0 to 2, so values move between registers and tail)
 /// and counts the values whose float bits or mask differ.
 template <class Q>
 std::size_t fake_mismatches(const std::vector<float>& x, const pot::affine_params<Q>& params) {
@@ -185,8 +187,12 @@ std::size_t fake_mismatches(const std::vector<float>& x, const pot::affine_param
     const std::span<const float> input = std::span(x).subspan(offset);
     std::vector<float> expected(input.size()), actual(input.size());
     std::vector<std::uint8_t> expected_mask(input.size()), actual_mask(input.size(), 7);
-    pot::fake_quantize_affine_forward<Q>(input, params, expected, expected_mask);
-    pot::simd::affine_fake_quantize<Q>(input, params, actual, actual_mask);
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      const pot::affine_fake_quantized q = pot::fake_quantize_affine(input[i], params);
+      expected[i] = q.value;
+      expected_mask[i] = q.in_range ? 1 : 0;
+    }
+    pot::fake_quantize_affine_forward<Q>(input, params, actual, actual_mask);
     for (std::size_t i = 0; i < input.size(); ++i)
       if (std::bit_cast<std::uint32_t>(expected[i]) != std::bit_cast<std::uint32_t>(actual[i]) ||
           expected_mask[i] != actual_mask[i]) {
@@ -203,7 +209,7 @@ template <class Q>
 void check_fake_against_scalar(const pot::affine_params<Q>& params) {
   CAPTURE(params.scale);
   CAPTURE(params.zero_point);
-  CHECK(pot::simd::affine_fake_quantize_vectorizes(params));
+  CHECK(pot::fake_quantize_affine_vectorizes(params));
   pot::test::for_each_supported_isa([&](pot::simd::isa) {
     CHECK(fake_mismatches(near_codes_and_ties(params), params) == 0);
     // A coarser sweep of all float bit patterns than the codes' (the arithmetic after the
@@ -222,7 +228,7 @@ void check_fake_against_scalar(const pot::affine_params<Q>& params) {
 
 }  // namespace
 
-TEST_CASE("simd affine_fake_quantize: hand-worked values and masks") {
+TEST_CASE("vector fake-quantize: hand-worked values and masks") {
   // scale 0.5, zero point 10, uint8: 1.0 -> code 12 -> 1.0 in range; -6.0 -> -12 + 10 =
   // -2 -> clamped to 0 -> -5.0 out of range; 200.0 -> 410 -> 255 -> 122.5 out of range;
   // 0.25 -> 0.5 ties to 0 -> 10 -> 0.0 in range; NaN -> 0.0, mask 0; -5.0 is exactly
@@ -233,12 +239,12 @@ TEST_CASE("simd affine_fake_quantize: hand-worked values and masks") {
   const std::vector<std::uint8_t> expected_mask = {1, 0, 0, 1, 0, 1, 1, 1, 1};
   std::vector<float> y(x.size());
   std::vector<std::uint8_t> mask(x.size());
-  pot::simd::affine_fake_quantize<std::uint8_t>(x, params, y, mask);
+  pot::fake_quantize_affine_forward<std::uint8_t>(x, params, y, mask);
   CHECK(y == expected);
   CHECK(mask == expected_mask);
 }
 
-TEST_CASE("simd affine_fake_quantize equals the scalar fake-quantizer, values and masks") {
+TEST_CASE("vector fake-quantize equals the scalar fake-quantizer, values and masks") {
   check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(1.0f, 0));
   check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(0.0234f, 255));
   check_fake_against_scalar(pot::make_affine_params<std::uint8_t>(0.1f, 37));
@@ -248,16 +254,16 @@ TEST_CASE("simd affine_fake_quantize equals the scalar fake-quantizer, values an
   check_fake_against_scalar(pot::make_affine_params<std::int8_t>(3e30f, 0));
 }
 
-TEST_CASE("simd affine_fake_quantize: wide code ranges fall back to the scalar path") {
+TEST_CASE("vector fake-quantize: wide code ranges fall back to the scalar path") {
   const pot::affine_params<std::int32_t> wide{1.0f, 0, -(1 << 24), 1 << 24};
-  CHECK(pot::simd::affine_quantize_vectorizes(wide));
-  CHECK(pot::simd::affine_fake_quantize_vectorizes(wide));
+  CHECK(pot::quantize_vectorizes(wide));
+  CHECK(pot::fake_quantize_affine_vectorizes(wide));
   const pot::affine_params<std::int32_t> wider{1.0f, -(1 << 24), -(1 << 24), 1 << 24};
-  CHECK_FALSE(pot::simd::affine_fake_quantize_vectorizes(wider));
+  CHECK_FALSE(pot::fake_quantize_affine_vectorizes(wider));
   CHECK(fake_mismatches(std::vector<float>{1.0f, 3e7f, -3e7f, 0.5f, 1.5f}, wider) == 0);
   std::vector<float> y(3);
   std::vector<std::uint8_t> short_mask(2);
-  CHECK_THROWS_AS(pot::simd::affine_fake_quantize<std::uint8_t>(
+  CHECK_THROWS_AS(pot::fake_quantize_affine_forward<std::uint8_t>(
                       std::vector<float>(3, 1.0f), pot::make_affine_params<std::uint8_t>(0.1f, 3), y, short_mask),
                   std::invalid_argument);
 }
