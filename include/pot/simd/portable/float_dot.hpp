@@ -28,6 +28,27 @@ inline float dot_float(portable_tag, const float* x, const float* w, std::size_t
   return total;
 }
 
+namespace detail_portable {
+
+/// `out[r] = sum_k x[k] * weight(r, k)` for `Rows` rows: each row's weights decoded into
+/// a block on the stack, then dot_float().
+template <std::size_t Rows, class Weight>
+inline void dot_decoded_rows(portable_tag tag, const float* x, std::size_t count, float* out, Weight weight) noexcept {
+  constexpr std::size_t block = 256;
+  std::array<float, block> weights{};
+  for (std::size_t r = 0; r < Rows; ++r) {
+    float total = 0.0f;
+    for (std::size_t first = 0; first < count; first += block) {
+      const std::size_t n = std::min(block, count - first);
+      for (std::size_t i = 0; i < n; ++i) weights[i] = weight(r, first + i);
+      total += dot_float(tag, x + first, weights.data(), n);
+    }
+    out[r] = total;
+  }
+}
+
+}  // namespace detail_portable
+
 /// \brief The portable bodies read activations in stream order.
 constexpr std::size_t float_packed4_position(portable_tag, std::size_t k, std::size_t /*count*/) noexcept { return k; }
 
@@ -39,18 +60,9 @@ template <std::size_t Rows>
 inline void dot_float_packed4_rows(portable_tag tag, const float* ordered, const std::byte* first_row,
                                    std::size_t row_stride, const std::byte* /*prefetch_rows*/,
                                    const std::array<float, 16>& table, std::size_t count, float* out) noexcept {
-  constexpr std::size_t block = 256;
-  std::array<float, block> weights{};
-  for (std::size_t r = 0; r < Rows; ++r) {
-    const std::byte* row = first_row + r * row_stride;
-    float total = 0.0f;
-    for (std::size_t first = 0; first < count; first += block) {
-      const std::size_t n = std::min(block, count - first);
-      for (std::size_t i = 0; i < n; ++i) weights[i] = table[packed4_code(row, first + i)];
-      total += dot_float(tag, ordered + first, weights.data(), n);
-    }
-    out[r] = total;
-  }
+  detail_portable::dot_decoded_rows<Rows>(tag, ordered, count, out, [&](std::size_t r, std::size_t k) {
+    return table[packed4_code(first_row + r * row_stride, k)];
+  });
 }
 
 /// \brief `out[r] = sum_k x[k] * w_rk` for `Rows` rows of `count` int8 weights starting
@@ -59,18 +71,9 @@ inline void dot_float_packed4_rows(portable_tag tag, const float* ordered, const
 template <std::size_t Rows>
 inline void dot_float_int8_rows(portable_tag tag, const float* x, const std::int8_t* first_row, std::size_t row_stride,
                                 const std::int8_t* /*prefetch_rows*/, std::size_t count, float* out) noexcept {
-  constexpr std::size_t block = 256;
-  std::array<float, block> weights{};
-  for (std::size_t r = 0; r < Rows; ++r) {
-    const std::int8_t* row = first_row + r * row_stride;
-    float total = 0.0f;
-    for (std::size_t first = 0; first < count; first += block) {
-      const std::size_t n = std::min(block, count - first);
-      for (std::size_t i = 0; i < n; ++i) weights[i] = static_cast<float>(row[first + i]);
-      total += dot_float(tag, x + first, weights.data(), n);
-    }
-    out[r] = total;
-  }
+  detail_portable::dot_decoded_rows<Rows>(tag, x, count, out, [&](std::size_t r, std::size_t k) {
+    return static_cast<float>(first_row[r * row_stride + k]);
+  });
 }
 
 }  // namespace pot::simd
